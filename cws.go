@@ -1,0 +1,150 @@
+// Package cws runs a service through the door its environment calls for:
+// the Lambda runtime when AWS Lambda starts the binary, otherwise a local
+// HTTP server. A program's main hands its service to Main:
+//
+//	func main() {
+//		cws.Main(&CRUD{}, runtime.WithBlueprint("/admin", admin.New()))
+//	}
+//
+// The same binary also answers the `cws` command line: `cws routes` and
+// `cws invoke` build it and run it in the modes they need.
+package cws
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"reflect"
+	"strings"
+	"syscall"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/coworks-go/cws/runtime"
+	cwshttp "github.com/coworks-go/cws/transport/http"
+	cwslambda "github.com/coworks-go/cws/transport/lambda"
+)
+
+// Environment variables read by Run.
+const (
+	// EnvAddr is the local server's address (default DefaultAddr).
+	EnvAddr = "CWS_ADDR"
+	// EnvLogLevel is the log level: debug, info, warn or error.
+	EnvLogLevel = "CWS_LOG_LEVEL"
+	// EnvMode is set by the cws command line: "routes" prints the routes as
+	// JSON, "invoke" answers one Lambda event read from stdin.
+	EnvMode = "CWS_MODE"
+)
+
+// DefaultAddr is where the local server listens by default.
+const DefaultAddr = "127.0.0.1:8080"
+
+// Main runs the service with Run and exits the process with status 1 when
+// Run fails.
+func Main(service any, opts ...runtime.Option) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, service, opts...)
+	stop()
+	if err != nil {
+		slog.Error("cws: " + err.Error())
+		os.Exit(1)
+	}
+}
+
+// Run builds the App of service and serves it until ctx is done:
+//   - under CWS_MODE=routes it prints the routes as JSON to stdout;
+//   - under CWS_MODE=invoke it answers the Lambda event read from stdin;
+//   - on AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda loop;
+//   - otherwise it serves HTTP on CWS_ADDR (default 127.0.0.1:8080).
+func Run(ctx context.Context, service any, opts ...runtime.Option) error {
+	onLambda := os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""
+	logger := newLogger(os.Getenv(EnvLogLevel), onLambda)
+	slog.SetDefault(logger)
+	app, err := runtime.New(service, append([]runtime.Option{runtime.WithLogger(logger)}, opts...)...)
+	if err != nil {
+		return err
+	}
+	for _, w := range app.Warnings() {
+		logger.Warn(w, "service", app.Name())
+	}
+	switch mode := os.Getenv(EnvMode); {
+	case mode == "routes":
+		return writeRoutes(os.Stdout, app)
+	case mode == "invoke":
+		return invoke(ctx, os.Stdin, os.Stdout, app)
+	case mode != "":
+		return fmt.Errorf("unknown %s %q", EnvMode, mode)
+	case onLambda:
+		lambda.StartWithOptions(cwslambda.NewHandler(app), lambda.WithContext(ctx))
+		return nil
+	}
+	addr := os.Getenv(EnvAddr)
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	return cwshttp.ListenAndServe(ctx, addr, app, cwshttp.WithLogger(logger))
+}
+
+// Description is what CWS_MODE=routes prints.
+type Description struct {
+	Service string          `json:"service"`
+	Stage   string          `json:"stage"`
+	Routes  []runtime.Route `json:"routes"`
+}
+
+func writeRoutes(w io.Writer, app *runtime.App) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(Description{Service: app.Name(), Stage: app.Stage(), Routes: app.Routes()})
+}
+
+// invoke answers one Lambda event as the Lambda runtime would, printing the
+// response payload, or the error payload Lambda would report.
+func invoke(ctx context.Context, in io.Reader, out io.Writer, app *runtime.App) error {
+	payload, err := io.ReadAll(in)
+	if err != nil {
+		return fmt.Errorf("reading the event: %w", err)
+	}
+	resp, err := cwslambda.NewHandler(app).Invoke(ctx, payload)
+	if err != nil {
+		t := reflect.TypeOf(err)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		b, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": t.Name()})
+		fmt.Fprintln(out, string(b))
+		return fmt.Errorf("the handler failed: %w", err)
+	}
+	var pretty any
+	if json.Unmarshal(resp, &pretty) == nil {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(pretty)
+	}
+	_, err = out.Write(resp)
+	return err
+}
+
+// newLogger returns a text logger locally and a JSON logger on Lambda.
+func newLogger(level string, jsonOut bool) *slog.Logger {
+	var lv slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		lv = slog.LevelDebug
+	case "warn", "warning":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	default:
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if jsonOut {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

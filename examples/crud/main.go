@@ -1,0 +1,18 @@
+// Command crud is the cws example service: an in-memory item store with
+// create, read, update and delete entries, plus entries that show how path
+// and keyword parameters are bound.
+//
+//	make run                                  # serves it on 127.0.0.1:8080
+//	curl localhost:8080/service/test          # no token needed
+//	curl -H 'Authorization: dev-token' localhost:8080/
+package main
+
+//go:generate go run github.com/coworks-go/cws/cmd/cws gen
+
+import (
+	"github.com/coworks-go/cws"
+)
+
+func main() {
+	cws.Main(NewCRUD())
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/joho/godotenv"
+
+	"github.com/coworks-go/cws/internal/gen"
+)
+
+// pkgInfo is what `go list` says of the package to build.
+type pkgInfo struct {
+	Dir        string
+	ImportPath string
+	Name       string
+	// Local lists the directories of the packages of the main module the
+	// package depends on, itself included: those cws generates for and
+	// watches.
+	Local []string
+}
+
+// listPackage asks the go command about pkg (a path or pattern naming one
+// package), resolved from dir.
+func listPackage(ctx context.Context, dir, pkg string) (*pkgInfo, error) {
+	out, err := goCmd(ctx, dir, "list", "-e", "-json=Dir,ImportPath,Name,Error", pkg)
+	if err != nil {
+		return nil, err
+	}
+	var p struct {
+		Dir, ImportPath, Name string
+		Error                *struct{ Err string }
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("go list %s: %w", pkg, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s names several packages; name one", pkg)
+	}
+	if p.Error != nil {
+		return nil, fmt.Errorf("package %s: %s", pkg, p.Error.Err)
+	}
+	info := &pkgInfo{Dir: p.Dir, ImportPath: p.ImportPath, Name: p.Name}
+	deps, err := goCmd(ctx, dir, "list", "-deps", "-f", "{{if and .Module .Module.Main}}{{.Dir}}{{end}}", pkg)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range strings.Split(string(deps), "\n") {
+		if d = strings.TrimSpace(d); d != "" {
+			info.Local = append(info.Local, d)
+		}
+	}
+	return info, nil
+}
+
+// goCmd runs the go command in dir and returns its stdout; a failure
+// carries its stderr.
+func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("go %s: %s", args[0], msg)
+	}
+	return out, nil
+}
+
+// generate writes the description files of dirs and returns those that
+// changed.
+func generate(dirs []string) ([]string, error) {
+	var changed []string
+	for _, d := range dirs {
+		ch, err := gen.Generate(d)
+		if err != nil {
+			return changed, fmt.Errorf("cws gen %s: %w", d, err)
+		}
+		if ch {
+			changed = append(changed, filepath.Join(d, gen.FileName))
+		}
+	}
+	return changed, nil
+}
+
+// build generates the description files of the package and its local
+// dependencies, then builds it into bin.
+func build(ctx context.Context, dir, pkg, bin string) (*pkgInfo, error) {
+	info, err := listPackage(ctx, dir, pkg)
+	if err != nil {
+		return nil, err
+	}
+	return info, compile(ctx, dir, info, bin)
+}
+
+// compile generates the description files of a listed package and its local
+// dependencies, then builds it into bin.
+func compile(ctx context.Context, dir string, info *pkgInfo, bin string) error {
+	if info.Name != "main" {
+		return fmt.Errorf("package %s is not a main package (it is package %s)", info.ImportPath, info.Name)
+	}
+	if _, err := generate(info.Local); err != nil {
+		return err
+	}
+	_, err := goCmd(ctx, dir, "build", "-o", bin, info.ImportPath)
+	return err
+}
+
+// stageEnv returns the environment of the service: the process environment,
+// with CWS_STAGE set, over the variables of .env and then .env.<stage> found
+// in the package directory (a variable set in the process wins).
+func stageEnv(pkgDir, stage string) ([]string, error) {
+	files := map[string]string{}
+	for _, name := range []string{".env", ".env." + stage} {
+		path := filepath.Join(pkgDir, name)
+		vars, err := godotenv.Read(path)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		for k, v := range vars {
+			files[k] = v
+		}
+	}
+	env := os.Environ()
+	have := map[string]bool{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		have[k] = true
+	}
+	for k, v := range files {
+		if !have[k] {
+			env = append(env, k+"="+v)
+		}
+	}
+	return append(env, "CWS_STAGE="+stage), nil
+}
+
+// stageOf returns the stage from the flag, else CWS_STAGE, else "dev".
+func stageOf(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if s := os.Getenv("CWS_STAGE"); s != "" {
+		return s
+	}
+	return "dev"
+}
+
+// tempBin returns a fresh path for a built binary and a cleanup function.
+func tempBin() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "cws-build-")
+	if err != nil {
+		return "", nil, err
+	}
+	return filepath.Join(dir, "service"), func() { os.RemoveAll(dir) }, nil
+}

@@ -1,0 +1,473 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// Where a keyword parameter was read.
+const (
+	inPath  = "path"
+	inQuery = "query"
+	inBody  = "body"
+)
+
+// kwBinder binds keyword parameters into a new value of the entry's final
+// parameter type.
+type kwBinder interface {
+	// pairs binds text key/value pairs (query string, form fields).
+	pairs(dst reflect.Value, src pairSource, in string, errs *[]ParamError) error
+	// json binds a JSON object body.
+	json(dst reflect.Value, body []byte, errs *[]ParamError) error
+	// files binds the file parts of a multipart body.
+	files(dst reflect.Value, files map[string][]*multipart.FileHeader, errs *[]ParamError)
+}
+
+// pairSource yields decoded key/value pairs: a raw query string or decoded
+// values.
+type pairSource struct {
+	raw    string
+	values url.Values
+}
+
+// each calls fn for every pair, in order for a raw string and in key order
+// for values. A malformed raw string is a *Problem (400).
+func (s pairSource) each(fn func(k, v string)) error {
+	if s.values != nil {
+		keys := make([]string, 0, len(s.values))
+		for k := range s.values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			for _, v := range s.values[k] {
+				fn(k, v)
+			}
+		}
+		return nil
+	}
+	raw := s.raw
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		if strings.Contains(pair, ";") {
+			return BadRequest("malformed query: %q has a semicolon separator", pair)
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return BadRequest("malformed query: bad escape in %q", k)
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return BadRequest("malformed query: bad escape in the value of %q", key)
+		}
+		fn(key, val)
+	}
+	return nil
+}
+
+// fileKind says how a struct field takes multipart file parts.
+type fileKind uint8
+
+const (
+	fileNone    fileKind = iota
+	fileHeader           // *multipart.FileHeader
+	fileHeaders          // []*multipart.FileHeader
+	fileBytes            // []byte: the content of the part
+)
+
+var fileHeaderType = reflect.TypeFor[*multipart.FileHeader]()
+
+// field is one keyword parameter of a struct.
+type field struct {
+	name  string
+	index []int
+	list  bool // a non-byte slice: repeated values append
+	dec   decodeFunc
+	typ   reflect.Type
+	file  fileKind
+	order int
+}
+
+// structBinder binds keywords into a struct's fields, named by their json
+// tag or, without one, by the Go field name; a key that matches no name
+// exactly matches case-insensitively, as encoding/json does.
+type structBinder struct {
+	typ    reflect.Type
+	fields []*field
+	byName map[string]*field
+	byFold map[string]*field
+}
+
+func newStructBinder(t reflect.Type) (*structBinder, error) {
+	b := &structBinder{typ: t, byName: map[string]*field{}, byFold: map[string]*field{}}
+	if err := b.addFields(t, nil); err != nil {
+		return nil, err
+	}
+	for i, f := range b.fields {
+		f.order = i
+	}
+	return b, nil
+}
+
+func (b *structBinder) addFields(t reflect.Type, index []int) error {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		idx := append(append([]int(nil), index...), i)
+		name, tagged := jsonName(sf)
+		if name == "-" {
+			continue
+		}
+		if sf.Anonymous && !tagged && sf.Type.Kind() == reflect.Struct {
+			if err := b.addFields(sf.Type, idx); err != nil {
+				return err
+			}
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		f := &field{name: name, index: idx, typ: sf.Type}
+		switch {
+		case sf.Type == fileHeaderType:
+			f.file = fileHeader
+		case sf.Type.Kind() == reflect.Slice && sf.Type.Elem() == fileHeaderType:
+			f.file = fileHeaders
+		case sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() == reflect.Uint8 && sf.Type != rawMessageType:
+			f.file = fileBytes
+		}
+		var err error
+		switch {
+		case f.file == fileHeader || f.file == fileHeaders:
+		case sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() != reflect.Uint8:
+			f.list = true
+			f.dec, err = textDecoder(sf.Type.Elem(), false)
+		default:
+			f.dec, err = textDecoder(sf.Type, false)
+		}
+		if err != nil {
+			return fmt.Errorf("field %s: %w", sf.Name, err)
+		}
+		if _, dup := b.byName[name]; dup {
+			return fmt.Errorf("two fields are named %q", name)
+		}
+		b.fields = append(b.fields, f)
+		b.byName[name] = f
+		b.byFold[strings.ToLower(name)] = f
+	}
+	return nil
+}
+
+// jsonName returns the name encoding/json gives a field, and whether a tag
+// named it.
+func jsonName(sf reflect.StructField) (string, bool) {
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return "-", true
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	if name != "" {
+		return name, true
+	}
+	return sf.Name, false
+}
+
+func (b *structBinder) lookup(key string) *field {
+	if f := b.byName[key]; f != nil {
+		return f
+	}
+	return b.byFold[strings.ToLower(key)]
+}
+
+func (b *structBinder) pairs(dst reflect.Value, src pairSource, in string, errs *[]ParamError) error {
+	var seen uint64
+	var seenMore map[*field]bool
+	return src.each(func(k, v string) {
+		f := b.lookup(k)
+		if f == nil {
+			*errs = append(*errs, ParamError{Name: k, In: in, Detail: "unknown keyword"})
+			return
+		}
+		if f.file == fileHeader || f.file == fileHeaders {
+			*errs = append(*errs, ParamError{Name: k, In: in, Detail: "expects a file"})
+			return
+		}
+		fv := fieldByIndex(dst, f.index)
+		if f.list {
+			ev := reflect.New(f.typ.Elem()).Elem()
+			if err := f.dec(ev, v); err != nil {
+				*errs = append(*errs, ParamError{Name: k, In: in, Detail: err.Error()})
+				return
+			}
+			fv.Set(reflect.Append(fv, ev))
+			return
+		}
+		repeated := false
+		if f.order < 64 {
+			repeated = seen&(1<<f.order) != 0
+			seen |= 1 << f.order
+		} else {
+			if seenMore == nil {
+				seenMore = map[*field]bool{}
+			}
+			repeated = seenMore[f]
+			seenMore[f] = true
+		}
+		if repeated {
+			*errs = append(*errs, ParamError{Name: k, In: in, Detail: "given more than once, but takes one value"})
+			return
+		}
+		if err := f.dec(fv, v); err != nil {
+			*errs = append(*errs, ParamError{Name: k, In: in, Detail: err.Error()})
+		}
+	})
+}
+
+func (b *structBinder) json(dst reflect.Value, body []byte, errs *[]ParamError) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst.Addr().Interface()); err != nil {
+		return jsonBindError(err, errs)
+	}
+	return checkJSONEnd(dec)
+}
+
+func (b *structBinder) files(dst reflect.Value, files map[string][]*multipart.FileHeader, errs *[]ParamError) {
+	names := make([]string, 0, len(files))
+	for k := range files {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		parts := files[k]
+		f := b.lookup(k)
+		if f == nil {
+			*errs = append(*errs, ParamError{Name: k, In: inBody, Detail: "unknown keyword"})
+			continue
+		}
+		fv := fieldByIndex(dst, f.index)
+		switch f.file {
+		case fileHeaders:
+			fv.Set(reflect.ValueOf(parts))
+		case fileHeader, fileBytes:
+			if len(parts) != 1 {
+				*errs = append(*errs, ParamError{Name: k, In: inBody, Detail: "given more than once, but takes one file"})
+				continue
+			}
+			if f.file == fileHeader {
+				fv.Set(reflect.ValueOf(parts[0]))
+				continue
+			}
+			data, err := readPart(parts[0])
+			if err != nil {
+				*errs = append(*errs, ParamError{Name: k, In: inBody, Detail: err.Error()})
+				continue
+			}
+			fv.SetBytes(data)
+		default:
+			*errs = append(*errs, ParamError{Name: k, In: inBody, Detail: "does not take a file"})
+		}
+	}
+}
+
+func readPart(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("reading file part: %w", err)
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// fieldByIndex is reflect.Value.FieldByIndex for structs embedded by value.
+func fieldByIndex(v reflect.Value, index []int) reflect.Value {
+	for _, i := range index {
+		v = v.Field(i)
+	}
+	return v
+}
+
+// mapBinder binds keywords into a map, CoWorks' **kwargs: map[string]any
+// takes a string, or a list of strings for a repeated key, and JSON values
+// from a body; map[string]string takes one value per key and
+// map[string][]string always takes lists.
+type mapBinder struct {
+	typ reflect.Type
+}
+
+var (
+	mapAnyType     = reflect.TypeFor[map[string]any]()
+	mapStringType  = reflect.TypeFor[map[string]string]()
+	mapStringsType = reflect.TypeFor[map[string][]string]()
+	urlValuesType  = reflect.TypeFor[url.Values]()
+)
+
+func (b mapBinder) pairs(dst reflect.Value, src pairSource, in string, errs *[]ParamError) error {
+	lists := map[string][]string{}
+	var order []string
+	if err := src.each(func(k, v string) {
+		if _, ok := lists[k]; !ok {
+			order = append(order, k)
+		}
+		lists[k] = append(lists[k], v)
+	}); err != nil {
+		return err
+	}
+	if dst.IsNil() {
+		dst.Set(reflect.MakeMapWithSize(b.typ, len(order)))
+	}
+	for _, k := range order {
+		vs := lists[k]
+		switch {
+		case b.typ.Elem().Kind() == reflect.Slice:
+			dst.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(vs).Convert(b.typ.Elem()))
+		case b.typ.Elem().Kind() == reflect.String:
+			if len(vs) > 1 {
+				*errs = append(*errs, ParamError{Name: k, In: in, Detail: "given more than once, but takes one value"})
+				continue
+			}
+			dst.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(vs[0]).Convert(b.typ.Elem()))
+		default:
+			var v any = vs[0]
+			if len(vs) > 1 {
+				v = vs
+			}
+			dst.SetMapIndex(reflect.ValueOf(k), reflect.ValueOf(&v).Elem())
+		}
+	}
+	return nil
+}
+
+func (b mapBinder) json(dst reflect.Value, body []byte, errs *[]ParamError) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(dst.Addr().Interface()); err != nil {
+		return jsonBindError(err, errs)
+	}
+	return checkJSONEnd(dec)
+}
+
+func (b mapBinder) files(dst reflect.Value, files map[string][]*multipart.FileHeader, errs *[]ParamError) {
+	for k := range files {
+		*errs = append(*errs, ParamError{Name: k, In: inBody, Detail: "keyword maps do not take files"})
+	}
+}
+
+// noKeywords is the binder of entries without a keyword parameter: any
+// keyword is unknown.
+type noKeywords struct{}
+
+func (noKeywords) pairs(_ reflect.Value, src pairSource, in string, errs *[]ParamError) error {
+	return src.each(func(k, _ string) {
+		*errs = append(*errs, ParamError{Name: k, In: in, Detail: "unknown keyword: the entry takes no keyword parameters"})
+	})
+}
+
+func (noKeywords) json(_ reflect.Value, body []byte, errs *[]ParamError) error {
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&m); err != nil {
+		return jsonBindError(err, errs)
+	}
+	if err := checkJSONEnd(dec); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		*errs = append(*errs, ParamError{Name: k, In: inBody, Detail: "unknown keyword: the entry takes no keyword parameters"})
+	}
+	return nil
+}
+
+func (noKeywords) files(_ reflect.Value, files map[string][]*multipart.FileHeader, errs *[]ParamError) {
+	for k := range files {
+		*errs = append(*errs, ParamError{Name: k, In: inBody, Detail: "unknown keyword: the entry takes no keyword parameters"})
+	}
+}
+
+// jsonBindError sorts a JSON decoding error into a 400 (the body is not
+// JSON) or a parameter error (the JSON does not fit the parameters: 422).
+func jsonBindError(err error, errs *[]ParamError) error {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr):
+		name := typeErr.Field
+		if name == "" {
+			*errs = append(*errs, ParamError{Name: "", In: inBody, Detail: fmt.Sprintf("the body is a JSON %s, not an object of keyword parameters", typeErr.Value)})
+			return nil
+		}
+		*errs = append(*errs, ParamError{Name: name, In: inBody, Detail: fmt.Sprintf("a JSON %s cannot be a %s", typeErr.Value, typeErr.Type)})
+		return nil
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		*errs = append(*errs, ParamError{Name: name, In: inBody, Detail: "unknown keyword"})
+		return nil
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return BadRequest("malformed JSON body: %v", err)
+	}
+	// Errors from UnmarshalJSON / UnmarshalText methods of field types.
+	*errs = append(*errs, ParamError{Name: "", In: inBody, Detail: err.Error()})
+	return nil
+}
+
+// checkJSONEnd rejects data after the JSON value.
+func checkJSONEnd(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != io.EOF {
+		return BadRequest("malformed JSON body: data after the JSON value")
+	}
+	return nil
+}
+
+// bodyKind is how a request body carries keyword parameters.
+type bodyKind uint8
+
+const (
+	bodyJSON bodyKind = iota
+	bodyForm
+	bodyMultipart
+)
+
+// classifyBody returns how to read a body of the given Content-Type, or a
+// 415 problem.
+func classifyBody(contentType string) (bodyKind, map[string]string, error) {
+	if contentType == "" {
+		return bodyJSON, nil, nil
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return 0, nil, NewProblem(http.StatusUnsupportedMediaType, "malformed Content-Type %q", contentType)
+	}
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return bodyJSON, params, nil
+	case mt == "application/x-www-form-urlencoded":
+		return bodyForm, params, nil
+	case mt == "multipart/form-data":
+		if params["boundary"] == "" {
+			return 0, nil, BadRequest("multipart body without a boundary")
+		}
+		return bodyMultipart, params, nil
+	}
+	return 0, nil, NewProblem(http.StatusUnsupportedMediaType,
+		"Content-Type %q is not supported: send application/json, application/x-www-form-urlencoded or multipart/form-data", mt)
+}

@@ -1,0 +1,126 @@
+// Package http is the local HTTP door of a cws App: a plain net/http
+// Handler that hands every request to App.Serve, and a server that shuts
+// down gracefully.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coworks-go/cws/runtime"
+)
+
+// Handler serves an App over net/http.
+type Handler struct {
+	app *runtime.App
+}
+
+// NewHandler returns the net/http door of app.
+func NewHandler(app *runtime.App) *Handler { return &Handler{app: app} }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := runtime.Request{
+		Method:     r.Method,
+		Path:       r.URL.EscapedPath(),
+		RawQuery:   r.URL.RawQuery,
+		Header:     r.Header,
+		RemoteAddr: r.RemoteAddr,
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		req.Body = r.Body
+	}
+	WriteResponse(w, h.app.Serve(r.Context(), &req))
+}
+
+// WriteResponse writes an App response to w, streaming a Stream body.
+func WriteResponse(w http.ResponseWriter, resp *runtime.Response) {
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = vs
+	}
+	if _, set := h["Content-Length"]; !set && resp.Stream == nil && resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {
+		h["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
+	}
+	w.WriteHeader(resp.Status)
+	if resp.Stream != nil {
+		_, _ = io.Copy(w, resp.Stream)
+		if c, ok := resp.Stream.(io.Closer); ok {
+			_ = c.Close()
+		}
+		return
+	}
+	if len(resp.Body) > 0 {
+		_, _ = w.Write(resp.Body)
+	}
+}
+
+// Option configures a Server.
+type Option func(*serverOptions)
+
+type serverOptions struct {
+	shutdownTimeout time.Duration
+	logger          *slog.Logger
+	ready           func(addr net.Addr)
+}
+
+// WithShutdownTimeout bounds how long Serve waits for in-flight requests
+// once its context is done (default 10s).
+func WithShutdownTimeout(d time.Duration) Option {
+	return func(o *serverOptions) { o.shutdownTimeout = d }
+}
+
+// WithLogger sets the server's logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *serverOptions) { o.logger = l } }
+
+// WithReady calls fn with the listening address once the server accepts
+// connections.
+func WithReady(fn func(addr net.Addr)) Option { return func(o *serverOptions) { o.ready = fn } }
+
+// ListenAndServe serves app on addr until ctx is done, then shuts down
+// gracefully: it stops accepting, lets in-flight requests finish (up to the
+// shutdown timeout) and returns nil.
+func ListenAndServe(ctx context.Context, addr string, app *runtime.App, opts ...Option) error {
+	o := serverOptions{shutdownTimeout: 10 * time.Second, logger: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           NewHandler(app),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	o.logger.Info("serving", "service", app.Name(), "stage", app.Stage(), "addr", "http://"+ln.Addr().String())
+	if o.ready != nil {
+		o.ready(ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	o.logger.Info("stopped", "service", app.Name())
+	return nil
+}

@@ -1,0 +1,98 @@
+package lambda
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// event is the union of the Lambda events the HTTP doors receive: API
+// Gateway REST (payload 1.0), HTTP API and Function URL (payload 2.0), and
+// the API Gateway authorizer events. One decoding fills it; the fields
+// present tell the shapes apart. It holds only what the runtime uses.
+type event struct {
+	Version string `json:"version"`
+	Type    string `json:"type"`
+
+	// REST API (1.0)
+	HTTPMethod                      string              `json:"httpMethod"`
+	Path                            string              `json:"path"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+
+	// HTTP API and Function URL (2.0)
+	RawPath        string   `json:"rawPath"`
+	RawQueryString string   `json:"rawQueryString"`
+	Cookies        []string `json:"cookies"`
+
+	// Both
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	RequestContext  requestContext    `json:"requestContext"`
+
+	// Authorizers
+	AuthorizationToken *string  `json:"authorizationToken"`
+	MethodArn          string   `json:"methodArn"`
+	RouteArn           string   `json:"routeArn"`
+	IdentitySource     []string `json:"identitySource"`
+}
+
+type requestContext struct {
+	Stage      string `json:"stage"`
+	RequestID  string `json:"requestId"`
+	DomainName string `json:"domainName"`
+	HTTP       *struct {
+		Method   string `json:"method"`
+		SourceIP string `json:"sourceIp"`
+	} `json:"http"`
+	Identity struct {
+		SourceIP string `json:"sourceIp"`
+	} `json:"identity"`
+}
+
+// shape is the kind of a decoded event.
+type shape uint8
+
+const (
+	shapeUnknown       shape = iota
+	shapeREST                // API Gateway REST proxy (payload 1.0)
+	shapeHTTP                // HTTP API (payload 2.0)
+	shapeFunctionURL         // Lambda Function URL (payload 2.0)
+	shapeTokenAuth           // REST API TOKEN authorizer
+	shapeRequestAuth         // REST API REQUEST authorizer (IAM policy answer)
+	shapeRequestAuthV2       // HTTP API REQUEST authorizer, payload 2.0 (simple answer)
+)
+
+func (s shape) String() string {
+	return [...]string{"unknown", "API Gateway REST", "API Gateway HTTP API", "Function URL",
+		"TOKEN authorizer", "REQUEST authorizer", "HTTP API REQUEST authorizer"}[s]
+}
+
+// shapeOf tells what e is.
+func shapeOf(e *event) shape {
+	switch {
+	case e.Type == "TOKEN" && e.AuthorizationToken != nil:
+		return shapeTokenAuth
+	case e.Type == "REQUEST" && e.RouteArn != "" && e.Version == "2.0":
+		return shapeRequestAuthV2
+	case e.Type == "REQUEST" && (e.MethodArn != "" || e.RouteArn != ""):
+		return shapeRequestAuth
+	case e.HTTPMethod != "" && e.RequestContext.HTTP == nil:
+		return shapeREST
+	case e.RequestContext.HTTP != nil && e.RequestContext.HTTP.Method != "":
+		if strings.Contains(e.RequestContext.DomainName, ".lambda-url.") {
+			return shapeFunctionURL
+		}
+		return shapeHTTP
+	}
+	return shapeUnknown
+}
+
+func decodeEvent(payload []byte) (*event, error) {
+	var e event
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

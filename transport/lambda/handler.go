@@ -1,0 +1,282 @@
+// Package lambda is the Lambda door of a cws App. One handler answers API
+// Gateway REST (v1 proxy, multi-value query and headers included), HTTP API
+// (payload 2.0), Lambda Function URL and the API Gateway authorizer events,
+// telling them apart by their shape; every request goes through App.Serve,
+// the same dispatch path as the local HTTP server.
+package lambda
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	awslambda "github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/coworks-go/cws/runtime"
+)
+
+// ErrUnauthorized is what a REST API authorizer returns for a missing token;
+// API Gateway answers it with 401.
+var ErrUnauthorized = errors.New("Unauthorized")
+
+// Handler answers Lambda events for an App. It implements the aws-lambda-go
+// lambda.Handler interface.
+type Handler struct {
+	app *runtime.App
+}
+
+// NewHandler returns the Lambda door of app.
+func NewHandler(app *runtime.App) *Handler { return &Handler{app: app} }
+
+// Start runs the Lambda runtime loop with the door of app; it does not
+// return.
+func Start(app *runtime.App) { awslambda.Start(NewHandler(app)) }
+
+// Invoke handles one event payload and returns the response payload.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	e, err := decodeEvent(payload)
+	if err != nil {
+		return nil, fmt.Errorf("cws: the event is not JSON: %w", err)
+	}
+	var out any
+	switch sh := shapeOf(e); sh {
+	case shapeREST:
+		out, err = h.rest(ctx, e)
+	case shapeHTTP, shapeFunctionURL:
+		out, err = h.http(ctx, e, sh == shapeHTTP)
+	case shapeTokenAuth:
+		out, err = h.policy(ctx, e.MethodArn, *e.AuthorizationToken)
+	case shapeRequestAuth:
+		arn := e.MethodArn
+		if arn == "" {
+			arn = e.RouteArn
+		}
+		out, err = h.policy(ctx, arn, headerValue(e, "Authorization"))
+	case shapeRequestAuthV2:
+		out, err = h.simple(ctx, e)
+	default:
+		return nil, errors.New("cws: unsupported Lambda event: not an API Gateway, Function URL or authorizer event")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// request builds the runtime request common to both payload versions.
+func request(e *event, method, path string) (*runtime.Request, error) {
+	req := &runtime.Request{Method: method, Path: path}
+	if e.Body != "" {
+		if e.IsBase64Encoded {
+			data, err := base64.StdEncoding.DecodeString(e.Body)
+			if err != nil {
+				return nil, fmt.Errorf("cws: the event body is not base64: %w", err)
+			}
+			req.Body = bytes.NewReader(data)
+		} else {
+			req.Body = strings.NewReader(e.Body)
+		}
+	}
+	return req, nil
+}
+
+func (h *Handler) rest(ctx context.Context, e *event) (*events.APIGatewayProxyResponse, error) {
+	path := e.Path
+	if e.Version == "1.0" {
+		// HTTP API payload 1.0 delivers the path decoded.
+		path = escapePath(path)
+	}
+	req, err := request(e, e.HTTPMethod, path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(e.MultiValueHeaders) > 0:
+		req.Header = make(http.Header, len(e.MultiValueHeaders))
+		for k, vs := range e.MultiValueHeaders {
+			req.Header[http.CanonicalHeaderKey(k)] = vs
+		}
+	default:
+		req.Header = make(http.Header, len(e.Headers))
+		for k, v := range e.Headers {
+			req.Header[http.CanonicalHeaderKey(k)] = []string{v}
+		}
+	}
+	switch {
+	case len(e.MultiValueQueryStringParameters) > 0:
+		req.Query = url.Values(e.MultiValueQueryStringParameters)
+	case len(e.QueryStringParameters) > 0:
+		req.Query = make(url.Values, len(e.QueryStringParameters))
+		for k, v := range e.QueryStringParameters {
+			req.Query[k] = []string{v}
+		}
+	}
+	req.RemoteAddr = e.RequestContext.Identity.SourceIP
+	resp := h.app.Serve(ctx, req)
+	body, b64, err := responseBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	out := &events.APIGatewayProxyResponse{StatusCode: resp.Status, Body: body, IsBase64Encoded: b64}
+	multi := false
+	for _, vs := range resp.Header {
+		multi = multi || len(vs) > 1
+	}
+	if multi {
+		out.MultiValueHeaders = resp.Header
+	} else if len(resp.Header) > 0 {
+		out.Headers = make(map[string]string, len(resp.Header))
+		for k, vs := range resp.Header {
+			out.Headers[k] = vs[0]
+		}
+	}
+	return out, nil
+}
+
+func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*events.APIGatewayV2HTTPResponse, error) {
+	path := e.RawPath
+	if st := e.RequestContext.Stage; st != "" && st != "$default" {
+		// A named stage of an HTTP API prefixes the path.
+		if rest, ok := strings.CutPrefix(path, "/"+st); ok && (rest == "" || rest[0] == '/') {
+			path = rest
+			if path == "" {
+				path = "/"
+			}
+		}
+	}
+	if decodedPath {
+		path = escapePath(path)
+	}
+	req, err := request(e, e.RequestContext.HTTP.Method, path)
+	if err != nil {
+		return nil, err
+	}
+	req.RawQuery = e.RawQueryString
+	req.Header = make(http.Header, len(e.Headers)+1)
+	for k, v := range e.Headers {
+		req.Header[http.CanonicalHeaderKey(k)] = []string{v}
+	}
+	if len(e.Cookies) > 0 {
+		req.Header["Cookie"] = []string{strings.Join(e.Cookies, "; ")}
+	}
+	req.RemoteAddr = e.RequestContext.HTTP.SourceIP
+	resp := h.app.Serve(ctx, req)
+	body, b64, err := responseBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	out := &events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Body: body, IsBase64Encoded: b64}
+	if len(resp.Header) > 0 {
+		out.Headers = make(map[string]string, len(resp.Header))
+		for k, vs := range resp.Header {
+			if k == "Set-Cookie" {
+				out.Cookies = vs
+				continue
+			}
+			out.Headers[k] = strings.Join(vs, ", ")
+		}
+	}
+	return out, nil
+}
+
+// escapePath percent-encodes a decoded path so that the router can split it.
+func escapePath(p string) string {
+	return (&url.URL{Path: p}).EscapedPath()
+}
+
+// responseBody returns the body as Lambda carries it: text, or base64 for
+// binary results.
+func responseBody(resp *runtime.Response) (string, bool, error) {
+	data := resp.Body
+	if resp.Stream != nil {
+		var err error
+		data, err = io.ReadAll(resp.Stream)
+		if c, ok := resp.Stream.(io.Closer); ok {
+			_ = c.Close()
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("cws: reading the response stream: %w", err)
+		}
+	}
+	if resp.Binary {
+		return base64.StdEncoding.EncodeToString(data), true, nil
+	}
+	return string(data), false, nil
+}
+
+// headerValue finds a header of an authorizer event, case-insensitively.
+func headerValue(e *event, name string) string {
+	for k, v := range e.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	for k, vs := range e.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// policy answers a REST API authorizer: a missing token is ErrUnauthorized
+// (401), a refused one a Deny policy (403), an accepted one an Allow policy
+// for every route of the stage, so that a cached answer serves them all.
+func (h *Handler) policy(ctx context.Context, arn, token string) (*events.APIGatewayCustomAuthorizerResponse, error) {
+	if token == "" {
+		return nil, ErrUnauthorized
+	}
+	ok, err := h.app.Authorize(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("cws: authorizer: %w", err)
+	}
+	effect := "Deny"
+	if ok {
+		effect = "Allow"
+	}
+	return &events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: "cws",
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+			Version: "2012-10-17",
+			Statement: []events.IAMPolicyStatement{{
+				Action:   []string{"execute-api:Invoke"},
+				Effect:   effect,
+				Resource: []string{stageWildcard(arn)},
+			}},
+		},
+	}, nil
+}
+
+// stageWildcard turns a method or route ARN
+// (arn:aws:execute-api:region:account:api/stage/VERB/path) into the ARN of
+// every route of its stage.
+func stageWildcard(arn string) string {
+	parts := strings.SplitN(arn, "/", 3)
+	if len(parts) < 2 {
+		return arn
+	}
+	return parts[0] + "/" + parts[1] + "/*"
+}
+
+// simple answers an HTTP API REQUEST authorizer with a simple response. API
+// Gateway itself answers 401 when the identity source is missing; a refused
+// token is isAuthorized false (403).
+func (h *Handler) simple(ctx context.Context, e *event) (*events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	token := headerValue(e, "Authorization")
+	if token == "" && len(e.IdentitySource) > 0 {
+		token = e.IdentitySource[0]
+	}
+	ok, err := h.app.Authorize(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("cws: authorizer: %w", err)
+	}
+	return &events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: ok}, nil
+}
