@@ -35,7 +35,7 @@ func listPackage(ctx context.Context, dir, pkg string) (*pkgInfo, error) {
 	}
 	var p struct {
 		Dir, ImportPath, Name string
-		Error                *struct{ Err string }
+		Error                 *struct{ Err string }
 	}
 	dec := json.NewDecoder(bytes.NewReader(out))
 	if err := dec.Decode(&p); err != nil {
