@@ -82,7 +82,6 @@ type EntryConfigurer interface {
 
 // EntryConfig collects entry options; see EntryConfigurer.
 type EntryConfig struct {
-	recv reflect.Type
 	opts map[string][]EntryOption
 	errs []error
 }
@@ -91,7 +90,7 @@ type EntryConfig struct {
 // (*CRUD).GetServiceTest (checked by the compiler), a method value such as
 // s.GetServiceTest, or its name as a string.
 func (c *EntryConfig) Entry(method any, opts ...EntryOption) {
-	name, err := methodName(c.recv, method)
+	name, err := methodName(method)
 	if err != nil {
 		c.errs = append(c.errs, err)
 		return
@@ -99,8 +98,9 @@ func (c *EntryConfig) Entry(method any, opts ...EntryOption) {
 	c.opts[name] = append(c.opts[name], opts...)
 }
 
-// methodName resolves the method designated by m.
-func methodName(recv reflect.Type, m any) (string, error) {
+// methodName resolves the name of the method designated by m; whether it is
+// an entry of the receiver is checked once every entry is known.
+func methodName(m any) (string, error) {
 	switch m := m.(type) {
 	case string:
 		return m, nil
@@ -116,12 +116,7 @@ func methodName(recv reflect.Type, m any) (string, error) {
 		return "", fmt.Errorf("EntryConfig.Entry: cannot name %T", m)
 	}
 	full := strings.TrimSuffix(f.Name(), "-fm")
-	name := full[strings.LastIndexByte(full, '.')+1:]
-	t := v.Type()
-	if !strings.HasSuffix(f.Name(), "-fm") && (t.NumIn() == 0 || (t.In(0) != recv && t.In(0) != recv.Elem())) {
-		return "", fmt.Errorf("EntryConfig.Entry: %s is not a method of %s", full, recv)
-	}
-	return name, nil
+	return full[strings.LastIndexByte(full, '.')+1:], nil
 }
 
 // entry is a Route with what it takes to invoke it.
@@ -176,7 +171,7 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 		}
 	}
 
-	cfg := &EntryConfig{recv: t, opts: map[string][]EntryOption{}}
+	cfg := &EntryConfig{opts: map[string][]EntryOption{}}
 	if c, ok := recv.(EntryConfigurer); ok {
 		c.ConfigureEntries(cfg)
 	}

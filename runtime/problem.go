@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,12 +85,17 @@ func Unprocessable(format string, args ...any) *Problem {
 	return NewProblem(http.StatusUnprocessableEntity, format, args...)
 }
 
+// StatusClientClosedRequest is the status of an entry whose caller went away
+// (its context was cancelled); nobody reads it but the logs.
+const StatusClientClosedRequest = 499
+
 // statusCoder is implemented by errors that carry an HTTP status.
 type statusCoder interface{ StatusCode() int }
 
 // problemFor turns an entry's error into the problem to answer with. The
 // second result reports whether the error was internal (a 500 that hides its
-// text and must be logged).
+// text and must be logged). An expired deadline is a 504 and a cancelled
+// context a 499.
 func problemFor(err error) (*Problem, bool) {
 	var p *Problem
 	if errors.As(err, &p) {
@@ -101,6 +107,12 @@ func problemFor(err error) (*Problem, bool) {
 			out.Status = http.StatusInternalServerError
 		}
 		return &out, false
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Problem{Title: http.StatusText(http.StatusGatewayTimeout), Status: http.StatusGatewayTimeout, Detail: "the entry ran out of time"}, false
+	case errors.Is(err, context.Canceled):
+		return &Problem{Title: "Client Closed Request", Status: StatusClientClosedRequest, Detail: "the caller went away"}, false
 	}
 	var sc statusCoder
 	if errors.As(err, &sc) {

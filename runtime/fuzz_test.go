@@ -1,0 +1,128 @@
+package runtime_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"github.com/coworks-go/cws/runtime"
+)
+
+// fuzzApp builds the test service once per fuzz target.
+func fuzzApp(f *testing.F) *runtime.App {
+	app, err := runtime.New(svc{}, runtime.WithAuthorizer(runtime.TokenAuthorizer(testToken)),
+		runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return app
+}
+
+// FuzzQueryBinding feeds arbitrary query strings to a typed entry: the
+// answer is a 200 with JSON, or a 400 or 422 problem, never a 500.
+func FuzzQueryBinding(f *testing.F) {
+	for _, s := range []string{"", "flag=yes&ids=1&ids=2&n=3", "n=%zz", "a;b", "n=1&n=2", "when=2024-01-01T00:00:00Z",
+		"raw=%7B%7D", "nested=%7B%22a%22:1%7D", "u8=300", "name=", "=x", "&&&", "Plain=p&PLAIN=q"} {
+		f.Add(s)
+	}
+	app := fuzzApp(f)
+	f.Fuzz(func(t *testing.T, raw string) {
+		r := do(t, app, call{method: "GET", target: "/params?" + raw})
+		switch r.status {
+		case 200:
+			if !json.Valid(r.body) {
+				t.Fatalf("200 with invalid JSON %q", r.body)
+			}
+		case 400, 422:
+			r.problem(t)
+		default:
+			t.Fatalf("query %q: status %d %s", raw, r.status, r.body)
+		}
+	})
+}
+
+// FuzzQueryRoundTrip checks that values encoded into a query come back from
+// binding unchanged.
+func FuzzQueryRoundTrip(f *testing.F) {
+	f.Add(int64(3), "bob", 1.5, true)
+	f.Add(int64(-1), "", 0.0, false)
+	f.Add(int64(1<<62), "a&b=c d%", -2.25e10, true)
+	app := fuzzApp(f)
+	f.Fuzz(func(t *testing.T, n int64, name string, ratio float64, flag bool) {
+		if n != int64(int(n)) || ratio != ratio {
+			return
+		}
+		q := url.Values{"n": {strconv.FormatInt(n, 10)}, "name": {name}, "ratio": {strconv.FormatFloat(ratio, 'g', -1, 64)},
+			"flag": {strconv.FormatBool(flag)}}
+		r := do(t, app, call{method: "GET", target: "/params?" + q.Encode()})
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", q.Encode(), r.status, r.body)
+		}
+		var got params
+		if err := json.Unmarshal(r.body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if int64(got.N) != n || got.Name == nil || *got.Name != name || got.Ratio != ratio || got.Flag != flag {
+			if !validUTF8(name) {
+				return // JSON replaces invalid UTF-8 on the way out
+			}
+			t.Fatalf("%s: bound %+v", q.Encode(), got)
+		}
+	})
+}
+
+func validUTF8(s string) bool {
+	b, _ := json.Marshal(s)
+	var back string
+	_ = json.Unmarshal(b, &back)
+	return back == s
+}
+
+// FuzzBodyBinding feeds arbitrary JSON bodies to a typed entry.
+func FuzzBodyBinding(f *testing.F) {
+	for _, s := range []string{`{}`, `{"n":1}`, `{"n":"x"}`, `[1]`, `{"nested":{"a":"b"}}`, `{"when":"x"}`, `{`, `{} x`, `null`, `"s"`} {
+		f.Add(s)
+	}
+	app := fuzzApp(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		if body == "" {
+			return
+		}
+		r := do(t, app, call{method: "POST", target: "/params", body: body})
+		switch r.status {
+		case 200:
+			if !json.Valid(r.body) {
+				t.Fatalf("200 with invalid JSON %q", r.body)
+			}
+		case 400, 422:
+			r.problem(t)
+		default:
+			t.Fatalf("body %q: status %d %s", body, r.status, r.body)
+		}
+	})
+}
+
+// FuzzPathBinding feeds arbitrary path segments to typed positional
+// parameters.
+func FuzzPathBinding(f *testing.F) {
+	f.Add("1", "yes", "1.5", "1,2", "2024-01-01T00:00:00Z", "3")
+	f.Add("x", "", "%zz", ",", "now", "-1")
+	app := fuzzApp(f)
+	f.Fuzz(func(t *testing.T, n, b, fl, ids, when, opt string) {
+		path := "/path/" + n + "/" + b + "/" + fl + "/" + ids + "/" + when + "/" + opt
+		r := do(t, app, call{method: "GET", target: path})
+		switch r.status {
+		case 200:
+			if !json.Valid(r.body) {
+				t.Fatalf("200 with invalid JSON %q", r.body)
+			}
+		case 400, 404, 405, 422:
+			r.problem(t)
+		default:
+			t.Fatalf("%q: status %d %s", path, r.status, r.body)
+		}
+	})
+}
