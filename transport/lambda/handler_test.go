@@ -1,0 +1,147 @@
+package lambda_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coworks-go/cws/runtime"
+	cwslambda "github.com/coworks-go/cws/transport/lambda"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const token = "golden-token"
+
+// shop is the service behind the golden events.
+type shop struct{}
+
+type item struct {
+	ID   int      `json:"id"`
+	Name string   `json:"name"`
+	Tags []string `json:"tags"`
+}
+
+type listQuery struct {
+	Tag   []string `json:"tag"`
+	Limit int      `json:"limit"`
+}
+
+type itemInput struct {
+	Name string   `json:"name"`
+	Tags []string `json:"tags"`
+}
+
+func init() {
+	runtime.Describe((*shop)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
+		"GetItems":   {Params: []string{"q"}},
+		"GetItems_":  {Params: []string{"id"}},
+		"PostItems":  {Params: []string{"in"}},
+		"GetEcho_":   {Params: []string{"s"}},
+		"GetCookies": {},
+	}})
+}
+
+func (shop) ConfigureEntries(c *runtime.EntryConfig) {
+	c.Entry(shop.GetHealth, runtime.NoAuth())
+	c.Entry(shop.GetLogo, runtime.ContentType("image/png"))
+}
+
+func (shop) GetHealth(ctx context.Context) string { return "ok" }
+
+func (shop) GetItems(ctx context.Context, q listQuery) []item {
+	return []item{{ID: 7, Name: "lamp", Tags: q.Tag}}[:min(1, max(q.Limit, 1))]
+}
+
+func (shop) GetItems_(ctx context.Context, id int) (item, error) {
+	if id != 7 {
+		return item{}, runtime.NotFound("no item %d", id)
+	}
+	return item{ID: 7, Name: "lamp", Tags: []string{"red"}}, nil
+}
+
+func (shop) PostItems(ctx context.Context, in itemInput) item {
+	runtime.SetStatus(ctx, 201)
+	runtime.ResponseHeader(ctx).Set("Location", "/items/8")
+	return item{ID: 8, Name: in.Name, Tags: in.Tags}
+}
+
+func (shop) GetLogo(ctx context.Context) []byte { return []byte("\x89PNG\r\n\x1a\n") }
+
+func (shop) GetEcho_(ctx context.Context, s string) string { return s }
+
+func (shop) GetCookies(ctx context.Context) string {
+	h := runtime.ResponseHeader(ctx)
+	h.Add("Set-Cookie", "a=1; Path=/")
+	h.Add("Set-Cookie", "b=2; Path=/")
+	return "cookies"
+}
+
+func newHandler(t testing.TB) *cwslambda.Handler {
+	t.Helper()
+	app, err := runtime.New(shop{}, runtime.WithAuthorizer(runtime.TokenAuthorizer(token)),
+		runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cwslambda.NewHandler(app)
+}
+
+// TestGolden hands every event of testdata to the handler and compares the
+// response with its golden file (go test -update rewrites them).
+func TestGolden(t *testing.T) {
+	h := newHandler(t)
+	events, _ := filepath.Glob("testdata/*.json")
+	if len(events) == 0 {
+		t.Fatal("no events in testdata")
+	}
+	for _, path := range events {
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		t.Run(name, func(t *testing.T) {
+			payload, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := h.Invoke(context.Background(), payload)
+			var got bytes.Buffer
+			if err != nil {
+				enc, _ := json.Marshal(map[string]string{"error": err.Error()})
+				out = enc
+			}
+			if err := json.Indent(&got, out, "", "  "); err != nil {
+				t.Fatalf("response is not JSON: %s", out)
+			}
+			got.WriteByte('\n')
+			golden := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("response differs from %s:\n%s\nwant\n%s", golden, got.Bytes(), want)
+			}
+		})
+	}
+}
+
+func TestInvalidPayload(t *testing.T) {
+	h := newHandler(t)
+	for _, payload := range []string{`not json`, `{"httpMethod":"GET","path":"/health","body":"!!","isBase64Encoded":true}`} {
+		if _, err := h.Invoke(context.Background(), []byte(payload)); err == nil {
+			t.Errorf("%s: no error", payload)
+		}
+	}
+}
