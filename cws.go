@@ -56,7 +56,7 @@ func Main(service any, opts ...runtime.Option) {
 }
 
 // Run builds the App of service and serves it until ctx is done:
-//   - under CWS_MODE=routes it prints the routes as JSON to stdout;
+//   - under CWS_MODE=routes it prints the App's runtime.Description as JSON;
 //   - under CWS_MODE=invoke it answers the Lambda event read from stdin;
 //   - on AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda loop;
 //   - otherwise it serves HTTP on CWS_ADDR (default 127.0.0.1:8080).
@@ -89,17 +89,10 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	return cwshttp.ListenAndServe(ctx, addr, app, cwshttp.WithLogger(logger))
 }
 
-// Description is what CWS_MODE=routes prints.
-type Description struct {
-	Service string          `json:"service"`
-	Stage   string          `json:"stage"`
-	Routes  []runtime.Route `json:"routes"`
-}
-
 func writeRoutes(w io.Writer, app *runtime.App) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(Description{Service: app.Name(), Stage: app.Stage(), Routes: app.Routes()})
+	return enc.Encode(app.Description())
 }
 
 // invoke answers one Lambda event as the Lambda runtime would, printing the

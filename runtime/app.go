@@ -238,12 +238,31 @@ func (a *App) Name() string { return a.name }
 // Stage returns the stage the App serves.
 func (a *App) Stage() string { return a.stage }
 
+// Doc returns the doc comment of the service's type, as `cws gen` found it.
+func (a *App) Doc() string {
+	info, _ := describedAs(reflect.TypeOf(a.service))
+	return info.Doc
+}
+
 // Service returns the service the App was built from.
 func (a *App) Service() any { return a.service }
 
 // Warnings returns what New noticed but did not refuse, e.g. parameter names
 // unknown because `cws gen` has not run.
 func (a *App) Warnings() []string { return a.warnings }
+
+// Description is what the App says of itself: its routes and where it runs.
+type Description struct {
+	Service string  `json:"service"`
+	Doc     string  `json:"doc,omitempty"`
+	Stage   string  `json:"stage"`
+	Routes  []Route `json:"routes"`
+}
+
+// Description describes the App.
+func (a *App) Description() Description {
+	return Description{Service: a.name, Doc: a.Doc(), Stage: a.stage, Routes: a.Routes()}
+}
 
 // Routes lists every entry, those of other stages included (Active false),
 // sorted by path and method.

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/runtime"
 )
 
 func newRoutesCmd() *cobra.Command {
@@ -51,12 +52,12 @@ func pkgArg(args []string) string {
 }
 
 // describe builds the service and runs it in routes mode.
-func describe(cmd *cobra.Command, pkg, stage string) (*cws.Description, error) {
+func describe(cmd *cobra.Command, pkg, stage string) (*runtime.Description, error) {
 	out, err := runMode(cmd, pkg, stage, "routes", nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	var desc cws.Description
+	var desc runtime.Description
 	if err := json.Unmarshal(out, &desc); err != nil {
 		return nil, fmt.Errorf("reading the routes of %s: %w", pkg, err)
 	}
@@ -102,7 +103,7 @@ func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out i
 }
 
 // writeRouteTable prints the routes as an aligned table.
-func writeRouteTable(w io.Writer, desc *cws.Description) error {
+func writeRouteTable(w io.Writer, desc *runtime.Description) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "METHOD\tPATH\tENTRY\tAUTH\tSTAGES\n")
 	inactive := false

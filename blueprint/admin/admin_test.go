@@ -1,0 +1,75 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/coworks-go/cws/blueprint/admin"
+	"github.com/coworks-go/cws/runtime"
+)
+
+// shop is a documented service.
+type shop struct{}
+
+// GetItems_ returns <one> item.
+func (shop) GetItems_(ctx context.Context, id int) int { return id }
+
+func (shop) GetSecret(ctx context.Context) string { return "" }
+
+func (shop) ConfigureEntries(c *runtime.EntryConfig) {
+	c.Entry(shop.GetSecret, runtime.Stages("prod"))
+}
+
+func init() {
+	runtime.Describe((*shop)(nil), runtime.TypeInfo{Doc: "shop sells things.", Methods: map[string]runtime.MethodInfo{
+		"GetItems_": {Doc: "GetItems_ returns <one> item.", Params: []string{"id"}},
+	}})
+}
+
+func serve(t *testing.T, app *runtime.App, path, token string) *runtime.Response {
+	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", token)
+	}
+	return app.Serve(context.Background(), &runtime.Request{Method: "GET", Path: path, Header: h})
+}
+
+func TestAdmin(t *testing.T) {
+	app, err := runtime.New(shop{}, runtime.WithBlueprint("/admin", admin.New()),
+		runtime.WithAuthorizer(runtime.TokenAuthorizer("t")), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := serve(t, app, "/admin", ""); r.Status != 401 {
+		t.Errorf("admin without a token: %d", r.Status)
+	}
+
+	r := serve(t, app, "/admin/routes", "t")
+	var desc runtime.Description
+	if err := json.Unmarshal(r.Body, &desc); err != nil || r.Status != 200 {
+		t.Fatalf("routes: %d %s %v", r.Status, r.Body, err)
+	}
+	if desc.Service != "shop" || desc.Doc != "shop sells things." || desc.Stage != "dev" || len(desc.Routes) != 4 {
+		t.Errorf("description %+v", desc)
+	}
+
+	r = serve(t, app, "/admin", "t")
+	page := string(r.Body)
+	if r.Status != 200 || r.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("page: %d %v", r.Status, r.Header)
+	}
+	for _, want := range []string{
+		"<h1>shop</h1>", "shop sells things.", "<code>/items/{id}</code>", "GetItems_ returns &lt;one&gt; item.",
+		"<code>admin.GetRoutes</code>", `<tr class="inactive">`, "prod",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
