@@ -175,11 +175,11 @@ func (svc) GetKw(ctx context.Context, kw map[string]any) any { return kw }
 func (svc) PostKw(ctx context.Context, kw map[string]any) any {
 	return kw
 }
-func (svc) GetLists(ctx context.Context, kw map[string][]string) any  { return kw }
-func (svc) GetSingle(ctx context.Context, kw map[string]string) any   { return kw }
-func (svc) PostValid(ctx context.Context, v validated) string         { return "valid " + v.Name }
-func (svc) DeleteItem_(ctx context.Context, id int) error             { return nil }
-func (svc) PutItem_(ctx context.Context, id int, body nested) nested  { body.A += id; return body }
+func (svc) GetLists(ctx context.Context, kw map[string][]string) any { return kw }
+func (svc) GetSingle(ctx context.Context, kw map[string]string) any  { return kw }
+func (svc) PostValid(ctx context.Context, v validated) string        { return "valid " + v.Name }
+func (svc) DeleteItem_(ctx context.Context, id int) error            { return nil }
+func (svc) PutItem_(ctx context.Context, id int, body nested) nested { body.A += id; return body }
 func (svc) PostUpload(ctx context.Context, u upload) (map[string]any, error) {
 	out := map[string]any{"title": u.Title, "data": string(u.Data), "more": len(u.More)}
 	if u.File != nil {
