@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests build the cws command and drive it as a user would, on the
+// examples/crud service and on a service made by `cws new`.
+
+var (
+	buildOnce sync.Once
+	cwsBin    string
+	buildErr  error
+)
+
+// repoRoot is the module root, two levels up from cmd/cws.
+var repoRoot, _ = filepath.Abs(filepath.Join("..", ".."))
+
+func cwsCommand(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cws-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		cwsBin = filepath.Join(dir, "cws")
+		out, err := exec.Command("go", "build", "-o", cwsBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building cws: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return cwsBin
+}
+
+// cleanEnv is the test's environment without the variables the service's
+// .env must provide.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != "TOKEN" && k != "CWS_STAGE" && k != "CWS_ADDR" {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// runCws runs cws to completion in dir.
+func runCws(t *testing.T, dir string, stdin io.Reader, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(cwsCommand(t), args...)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	cmd.Stdin = stdin
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestRoutesCommand(t *testing.T) {
+	out, errOut, code := runCws(t, repoRoot, nil, "routes", "./examples/crud")
+	want := `METHOD  PATH                      ENTRY           AUTH   STAGES
+GET     /                         Get             token  all
+POST    /                         Post            token  all
+GET     /content                  GetContent      token  all
+GET     /content/{value}          GetContent_     token  all
+GET     /content/{value}/{other}  GetContent__    token  all
+GET     /kwargs                   GetKwargs       token  all
+GET     /service/test             GetServiceTest  none   all
+GET     /typed                    GetTyped        token  all
+GET     /{id}                     Get_            token  all
+PUT     /{id}                     Put_            token  all
+DELETE  /{id}                     Delete_         token  all
+`
+	if code != 0 || out != want {
+		t.Errorf("cws routes: exit %d\n%s\nwant\n%s\nstderr: %s", code, out, want, errOut)
+	}
+
+	out, _, code = runCws(t, repoRoot, nil, "routes", "./examples/crud", "--json", "--stage", "prod")
+	var desc struct {
+		Service, Stage string
+		Routes         []struct{ Path, Doc string }
+	}
+	if err := json.Unmarshal([]byte(out), &desc); err != nil || code != 0 {
+		t.Fatalf("--json: %v %s", err, out)
+	}
+	if desc.Service != "crud" || desc.Stage != "prod" || len(desc.Routes) != 11 || desc.Routes[0].Doc != "Get lists the items, by id." {
+		t.Errorf("--json: %+v", desc)
+	}
+
+	_, errOut, code = runCws(t, repoRoot, nil, "routes", "./runtime")
+	if code == 0 || !strings.Contains(errOut, "not a main package") {
+		t.Errorf("routes of a library: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "routes", "./nonesuch")
+	if code == 0 || !strings.Contains(errOut, "nonesuch") {
+		t.Errorf("routes of a missing package: exit %d, %s", code, errOut)
+	}
+}
+
+func TestInvokeCommand(t *testing.T) {
+	invoke := func(event string) (map[string]any, string, int) {
+		t.Helper()
+		out, errOut, code := runCws(t, repoRoot, nil, "invoke", "./examples/crud", "--event", "examples/crud/events/"+event)
+		var resp map[string]any
+		if code == 0 {
+			if err := json.Unmarshal([]byte(out), &resp); err != nil {
+				t.Fatalf("%s: %v\n%s", event, err, out)
+			}
+		}
+		return resp, errOut, code
+	}
+	for _, tc := range []struct {
+		event  string
+		status float64
+		body   string
+	}{
+		{"service-test.json", 200, "service test"},
+		{"get-content.json", 200, "get content with hello and world"},
+		{"typed.json", 200, `{"flag":true,"ids":[1,2],"n":3}`},
+		{"post-item.json", 201, `{"id":1,"name":"pen","price":1.5,"tags":["office"]}`},
+		{"no-token.json", 401, ""},
+	} {
+		resp, errOut, code := invoke(tc.event)
+		if code != 0 || resp["statusCode"] != tc.status || (tc.body != "" && resp["body"] != tc.body) {
+			t.Errorf("%s: exit %d %v\n%s", tc.event, code, resp, errOut)
+		}
+	}
+	resp, _, _ := invoke("authorizer.json")
+	if doc, _ := resp["policyDocument"].(map[string]any); doc == nil || !strings.Contains(fmt.Sprint(doc), "Allow") {
+		t.Errorf("authorizer: %v", resp)
+	}
+
+	out, errOut, code := runCws(t, repoRoot, strings.NewReader(`{"Records":[{"eventSource":"aws:s3"}]}`), "invoke", "./examples/crud", "--event", "-")
+	if code != 1 || !strings.Contains(out, `"errorMessage"`) || !strings.Contains(errOut, "unsupported Lambda event") {
+		t.Errorf("unsupported event: exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = runCws(t, repoRoot, strings.NewReader(`not json`), "invoke", "./examples/crud", "--event", "-")
+	if code != 2 || !strings.Contains(errOut, "not JSON") {
+		t.Errorf("invalid event: exit %d %s", code, errOut)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "invoke", "./examples/crud", "--event", "nonesuch.json")
+	if code == 0 || !strings.Contains(errOut, "nonesuch.json") {
+		t.Errorf("missing event file: exit %d %s", code, errOut)
+	}
+}
+
+// server is a running `cws run`.
+type server struct {
+	t     *testing.T
+	token string // sent by waitFor
+	cmd   *exec.Cmd
+	base  string
+	logs  *syncBuffer
+	done  chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startRun starts `cws run` in dir and waits until probe answers 200 to
+// a request with token.
+func startRun(t *testing.T, dir, token, probe string, args ...string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(cwsCommand(t), append([]string{"run", "--addr", addr}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	s := &server{t: t, token: token, cmd: cmd, base: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	s.waitFor(probe, "", 90*time.Second)
+	return s
+}
+
+// waitFor polls GET path (with the server's token) until it answers 200,
+// and body when body is set.
+func (s *server) waitFor(path, body string, timeout time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		status, got, _ := s.do("GET", path, "", s.token)
+		if status == 200 && (body == "" || got == body) {
+			return
+		}
+		last = fmt.Sprintf("%d %q", status, got)
+		select {
+		case err := <-s.done:
+			s.t.Fatalf("cws run exited: %v\n%s", err, s.logs)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	s.t.Fatalf("GET %s: no 200 %q within %v (last: %s)\n%s", path, body, timeout, last, s.logs)
+}
+
+func (s *server) do(method, path, body, token string) (int, string, http.Header) {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, s.base+path, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error(), nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *server) stop() {
+	s.t.Helper()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			s.t.Errorf("cws run after SIGTERM: %v\n%s", err, s.logs)
+		}
+	case <-time.After(20 * time.Second):
+		s.t.Errorf("cws run did not stop on SIGTERM\n%s", s.logs)
+	}
+}
+
+// TestRunCrud serves examples/crud with `cws run` and checks every route of
+// the issue's table over HTTP.
+func TestRunCrud(t *testing.T) {
+	const tok = "dev-token" // from examples/crud/.env
+	s := startRun(t, repoRoot, tok, "/service/test", "./examples/crud")
+	type check struct {
+		method, path, body, token string
+		status                    int
+		want                      string
+	}
+	for _, c := range []check{
+		{"GET", "/service/test", "", "", 200, "service test"},
+		{"GET", "/", "", "", 401, ""},
+		{"GET", "/", "", "wrong", 403, ""},
+		{"GET", "/", "", tok, 200, "[]"},
+		{"POST", "/", `{"name":"pen","price":1.5,"tags":["office"]}`, tok, 201, `{"id":1,"name":"pen","price":1.5,"tags":["office"]}`},
+		{"POST", "/", `{"name":"mug","price":4}`, tok, 201, `{"id":2,"name":"mug","price":4,"tags":[]}`},
+		{"POST", "/", `{"price":4}`, tok, 422, ""},
+		{"POST", "/", `{"name":"x","colour":"red"}`, tok, 422, ""},
+		{"POST", "/", `{"name":`, tok, 400, ""},
+		{"GET", "/", "", tok, 200, `[{"id":1,"name":"pen","price":1.5,"tags":["office"]},{"id":2,"name":"mug","price":4,"tags":[]}]`},
+		{"GET", "/1", "", tok, 200, `{"id":1,"name":"pen","price":1.5,"tags":["office"]}`},
+		{"GET", "/9", "", tok, 404, ""},
+		{"GET", "/abc", "", tok, 422, ""},
+		{"PUT", "/1", `{"name":"pencil","price":0.5,"tags":["a","b"]}`, tok, 200, `{"id":1,"name":"pencil","price":0.5,"tags":["a","b"]}`},
+		{"PUT", "/9", `{"name":"x"}`, tok, 404, ""},
+		{"DELETE", "/2", "", tok, 204, ""},
+		{"DELETE", "/2", "", tok, 404, ""},
+		{"GET", "/", "", tok, 200, `[{"id":1,"name":"pencil","price":0.5,"tags":["a","b"]}]`},
+		{"PATCH", "/1", "", tok, 405, ""},
+		{"GET", "/content", "", tok, 200, "get content"},
+		{"GET", "/content/abc", "", tok, 200, "get content with abc"},
+		{"GET", "/content/a%20b/c", "", tok, 200, "get content with a b and c"},
+		{"GET", "/typed?flag=yes&ids=1&ids=2&n=3", "", tok, 200, `{"flag":true,"ids":[1,2],"n":3}`},
+		{"GET", "/typed?flag=0&ids=7", "", tok, 200, `{"flag":false,"ids":[7],"n":0}`},
+		{"GET", "/typed", "", tok, 200, `{"flag":false,"ids":[],"n":0}`},
+		{"GET", "/typed?n=x", "", tok, 422, ""},
+		{"GET", "/typed?other=1", "", tok, 422, ""},
+		{"GET", "/kwargs?a=1&b=x&b=y", "", tok, 200, `{"a":"1","b":["x","y"]}`},
+		{"GET", "/nowhere/at/all", "", tok, 404, ""},
+	} {
+		status, body, h := s.do(c.method, c.path, c.body, c.token)
+		if status != c.status || (c.want != "" && body != c.want) {
+			t.Errorf("%s %s: %d %s\nwant %d %s", c.method, c.path, status, body, c.status, c.want)
+		}
+		if status >= 400 && h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: error Content-Type %q", c.method, c.path, h.Get("Content-Type"))
+		}
+		if c.method == "POST" && status == 201 && !strings.HasPrefix(h.Get("Location"), "/") {
+			t.Errorf("POST: Location %q", h.Get("Location"))
+		}
+	}
+	s.stop()
+	if logs := s.logs.String(); !strings.Contains(logs, "running github.com/coworks-go/cws/examples/crud (stage dev)") {
+		t.Errorf("logs:\n%s", logs)
+	}
+}
+
+// TestNewRunRebuild scaffolds a service with `cws new`, tests it, serves it
+// with `cws run` and edits it while it runs.
+func TestNewRunRebuild(t *testing.T) {
+	work := t.TempDir()
+	_, errOut, code := runCws(t, work, nil, "new", "hello")
+	if code != 0 {
+		t.Fatalf("cws new: exit %d\n%s", code, errOut)
+	}
+	dir := filepath.Join(work, "hello")
+	for _, f := range []string{"main.go", "main_test.go", ".env", "README.md", "go.mod", "go.sum", "cws_gen.go"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("cws new did not write %s: %v", f, err)
+		}
+	}
+	if _, errOut, code = runCws(t, work, nil, "new", "hello"); code != 2 || !strings.Contains(errOut, "not empty") {
+		t.Errorf("cws new over a service: exit %d %s", code, errOut)
+	}
+
+	test := exec.Command("go", "test", "./...")
+	test.Dir = dir
+	test.Env = cleanEnv()
+	if out, err := test.CombinedOutput(); err != nil {
+		t.Fatalf("go test in the new service: %v\n%s", err, out)
+	}
+	out, _, code := runCws(t, dir, nil, "routes")
+	if code != 0 || !strings.Contains(out, "/hello/{name}") {
+		t.Errorf("cws routes in the new service: %d\n%s", code, out)
+	}
+
+	env, _ := os.ReadFile(filepath.Join(dir, ".env"))
+	token := strings.TrimSpace(strings.TrimPrefix(strings.Split(string(env), "\n")[1], "TOKEN="))
+	s := startRun(t, dir, token, "/")
+	if status, body, _ := s.do("GET", "/hello/gopher?shout=yes", "", token); status != 200 || body != "HELLO GOPHER" {
+		t.Errorf("new service: %d %s", status, body)
+	}
+
+	// Edit the service while it runs: a new entry appears.
+	main := filepath.Join(dir, "main.go")
+	src, _ := os.ReadFile(main)
+	edited := strings.Replace(string(src), "func main() {", "// GetAdded answers after a rebuild.\nfunc (s *Service) GetAdded(ctx context.Context) string { return \"rebuilt\" }\n\nfunc main() {", 1)
+	if err := os.WriteFile(main, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor("/added", "rebuilt", 90*time.Second)
+
+	// A broken edit leaves the running service alone.
+	if err := os.WriteFile(main, []byte(edited+"\nfunc broken( {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(s.logs.String(), "build failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no build failure reported\n%s", s.logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if status, body, _ := s.do("GET", "/added", "", token); status != 200 || body != "rebuilt" {
+		t.Errorf("after a broken edit: %d %s", status, body)
+	}
+	s.stop()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cwsBin != "" {
+		os.RemoveAll(filepath.Dir(cwsBin))
+	}
+	os.Exit(code)
+}
