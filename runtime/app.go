@@ -325,8 +325,8 @@ func (a *App) unrouted(req *Request) *Response {
 // invoke authorizes, binds, calls and renders the routed entry.
 func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	e := req.entry
-	st := &callState{req: req, app: a}
-	ctx = context.WithValue(ctx, callKey{}, st)
+	st := &callState{Context: ctx, req: req, app: a}
+	ctx = st
 	defer func() {
 		if r := recover(); r != nil {
 			a.log.ErrorContext(ctx, "entry panicked", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path,
@@ -367,6 +367,7 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	}
 
 	out := e.fn.Call(args)
+	clear(args)
 	if e.hasErr {
 		if errv := out[len(out)-1]; !errv.IsNil() {
 			return a.errorResponse(ctx, e, req, errv.Interface().(error))

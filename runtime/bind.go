@@ -208,12 +208,16 @@ func (b *structBinder) pairs(dst reflect.Value, src pairSource, in string, errs 
 		}
 		fv := fieldByIndex(dst, f.index)
 		if f.list {
-			ev := reflect.New(f.typ.Elem()).Elem()
-			if err := f.dec(ev, v); err != nil {
-				*errs = append(*errs, ParamError{Name: k, In: in, Detail: err.Error()})
-				return
+			// Grow the list in place and decode into its new element.
+			n := fv.Len()
+			if n == fv.Cap() {
+				fv.Grow(1)
 			}
-			fv.Set(reflect.Append(fv, ev))
+			fv.SetLen(n + 1)
+			if err := f.dec(fv.Index(n), v); err != nil {
+				fv.SetLen(n)
+				*errs = append(*errs, ParamError{Name: k, In: in, Detail: err.Error()})
+			}
 			return
 		}
 		repeated := false

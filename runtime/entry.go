@@ -124,8 +124,10 @@ type entry struct {
 	Route
 	owner string // type name for messages, e.g. "(*CRUD)"
 
-	fn      reflect.Value
-	numIn   int
+	fn      reflect.Value // the method's func, receiver first
+	recv    reflect.Value
+	arena   reflect.Type // a struct holding one call's arguments
+	numIn   int          // parameters, the context included
 	pos     []decodeFunc
 	posT    []reflect.Type
 	kw      kwBinder
@@ -190,7 +192,7 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 			continue
 		}
 		seen[m.Name] = true
-		e, err := newEntry(owner, m.Name, method, v.Method(i))
+		e, err := newEntry(owner, m.Name, method, v, m.Func, v.Method(i).Type())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -260,10 +262,10 @@ func joinPath(prefix, path string) string {
 	return prefix + path
 }
 
-// newEntry checks the signature of one verb-named method.
-func newEntry(owner, name, method string, fn reflect.Value) (*entry, error) {
-	ft := fn.Type()
-	e := &entry{owner: owner, fn: fn, numIn: ft.NumIn()}
+// newEntry checks the signature of one verb-named method: ft is its type
+// without the receiver.
+func newEntry(owner, name, method string, recv, fn reflect.Value, ft reflect.Type) (*entry, error) {
+	e := &entry{owner: owner, fn: fn, recv: recv, numIn: ft.NumIn()}
 	e.Method = method
 	e.Entry = name
 	fail := func(format string, args ...any) (*entry, error) {
@@ -317,7 +319,22 @@ func newEntry(owner, name, method string, fn reflect.Value) (*entry, error) {
 	if e.hasVal {
 		e.out = outKindOf(e.outT)
 	}
+	e.arena = arenaType(e.posT, e.kwT)
 	return e, nil
+}
+
+// arenaType is a struct with a field for each argument of a call: the
+// context, the positional parameters, the keyword parameter. One value of it
+// holds a call's arguments in a single allocation.
+func arenaType(pos []reflect.Type, kw reflect.Type) reflect.Type {
+	fields := []reflect.StructField{{Name: "Ctx", Type: contextType}}
+	for i, t := range pos {
+		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("P%d", i), Type: t})
+	}
+	if kw != nil {
+		fields = append(fields, reflect.StructField{Name: "KW", Type: kw})
+	}
+	return reflect.StructOf(fields)
 }
 
 // isKeywordType reports whether t carries keyword parameters: a struct (or
@@ -367,8 +384,14 @@ func (e *entry) setKeywords(pt reflect.Type) error {
 
 // bind converts the request into the entry's arguments.
 func (e *entry) bind(ctx context.Context, req *Request, body []byte, kind bodyKind, boundary string, cleanup *func()) ([]reflect.Value, error) {
-	args := make([]reflect.Value, e.numIn)
-	args[0] = reflect.ValueOf(ctx)
+	arena := reflect.New(e.arena).Elem()
+	// Store the context without reflect's interface check on every call.
+	*(*context.Context)(arena.Field(0).Addr().UnsafePointer()) = ctx
+	args := req.args[:0]
+	if e.numIn+1 > len(req.args) {
+		args = make([]reflect.Value, 0, e.numIn+1)
+	}
+	args = append(args, e.recv, arena.Field(0))
 	var errs []ParamError
 	for i, dec := range e.pos {
 		s := req.params[i]
@@ -379,16 +402,16 @@ func (e *entry) bind(ctx context.Context, req *Request, body []byte, kind bodyKi
 			}
 			s = u
 		}
-		v := reflect.New(e.posT[i]).Elem()
+		v := arena.Field(1 + i)
 		if err := dec(v, s); err != nil {
 			errs = append(errs, ParamError{Name: e.Params[i], In: inPath, Detail: err.Error()})
 		}
-		args[1+i] = v
+		args = append(args, v)
 	}
 
 	var kw reflect.Value
 	if e.kwT != nil {
-		kw = reflect.New(e.kwT).Elem()
+		kw = arena.Field(1 + len(e.pos))
 	}
 	var err error
 	switch {
@@ -423,7 +446,7 @@ func (e *entry) bind(ctx context.Context, req *Request, body []byte, kind bodyKi
 		if e.kwPtr {
 			kw = kw.Addr()
 		}
-		args[e.numIn-1] = kw
+		args = append(args, kw)
 	}
 	return args, nil
 }

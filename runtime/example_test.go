@@ -66,7 +66,7 @@ func ExampleNew() {
 	fmt.Println(resp.Status, string(resp.Body))
 
 	resp = app.Serve(context.Background(), &runtime.Request{Method: "POST", Path: "/greeting"})
-	fmt.Println(resp.Status, resp.Header.Get("Content-Type"))
+	fmt.Println(resp.Status, resp.ContentType)
 	// Output:
 	// POST /greeting PostGreeting auth: true
 	// GET /hello/{name} GetHello_ auth: false

@@ -82,7 +82,14 @@ func do(t *testing.T, app *runtime.App, c call) result {
 			t.Fatal(err)
 		}
 	}
-	return result{status: resp.Status, header: resp.Header, body: body, binary: resp.Binary}
+	if _, ok := resp.Header["Content-Type"]; ok {
+		t.Errorf("%s %s: Content-Type in Response.Header", c.method, c.target)
+	}
+	h := resp.Header.Clone()
+	if resp.ContentType != "" {
+		h.Set("Content-Type", resp.ContentType)
+	}
+	return result{status: resp.Status, header: h, body: body, binary: resp.Binary}
 }
 
 // expect checks status and, when set, the body.

@@ -134,7 +134,5 @@ func problemResponse(p *Problem, instance string) *Response {
 		// A Problem holds only strings and ints; this cannot fail.
 		panic(err)
 	}
-	h := make(http.Header, 2)
-	h.Set("Content-Type", ProblemContentType)
-	return &Response{Status: p.Status, Header: h, Body: body}
+	return &Response{Status: p.Status, ContentType: ProblemContentType, Header: http.Header{}, Body: body}
 }

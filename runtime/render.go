@@ -60,7 +60,7 @@ func (e *entry) render(st *callState, v reflect.Value, head bool) (*Response, er
 	}
 	resp := &Response{Status: http.StatusOK, Header: st.header}
 	if resp.Header == nil {
-		resp.Header = make(http.Header, 1)
+		resp.Header = http.Header{}
 	}
 	ct := ""
 	switch {
@@ -91,12 +91,16 @@ func (e *entry) render(st *callState, v reflect.Value, head bool) (*Response, er
 			ct = jsonContentType
 		}
 	}
-	if ct != "" && resp.Header.Get("Content-Type") == "" {
-		if e.ContentType != "" {
-			ct = e.ContentType
+	if set, ok := resp.Header["Content-Type"]; ok {
+		// The entry set it.
+		if len(set) > 0 {
+			ct = set[0]
 		}
-		resp.Header.Set("Content-Type", ct)
+		delete(resp.Header, "Content-Type")
+	} else if ct != "" && e.ContentType != "" {
+		ct = e.ContentType
 	}
+	resp.ContentType = ct
 	if st.status != 0 {
 		resp.Status = st.status
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 )
 
 // Request is one invocation of an entry, whatever door it came through: the
@@ -35,13 +36,16 @@ type Request struct {
 	entry  *entry
 	params []string
 	buf    [4]string
+	args   [6]reflect.Value
 }
 
 // Response is what an entry invocation answers, whatever the door.
 type Response struct {
 	// Status is the HTTP status code.
 	Status int
-	// Header holds the response headers.
+	// ContentType is the Content-Type of the body; empty without a body.
+	ContentType string
+	// Header holds the other response headers. It is never nil.
 	Header http.Header
 	// Body is the encoded body, used when Stream is nil.
 	Body []byte
@@ -68,8 +72,10 @@ func (r *Request) Param(name string) string {
 }
 
 // callState is the per-invocation state an entry reaches through its
-// context.
+// context: it is that context, the request's context with the state as a
+// value, in one allocation.
 type callState struct {
+	context.Context
 	req    *Request
 	app    *App
 	status int
@@ -78,7 +84,18 @@ type callState struct {
 
 type callKey struct{}
 
+// Value returns the state for callKey and asks the parent otherwise.
+func (st *callState) Value(key any) any {
+	if key == (callKey{}) {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
 func stateFrom(ctx context.Context) *callState {
+	if st, ok := ctx.(*callState); ok {
+		return st
+	}
 	st, _ := ctx.Value(callKey{}).(*callState)
 	return st
 }

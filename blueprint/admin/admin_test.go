@@ -61,7 +61,7 @@ func TestAdmin(t *testing.T) {
 
 	r = serve(t, app, "/admin", "t")
 	page := string(r.Body)
-	if r.Status != 200 || r.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+	if r.Status != 200 || r.ContentType != "text/html; charset=utf-8" {
 		t.Fatalf("page: %d %v", r.Status, r.Header)
 	}
 	for _, want := range []string{

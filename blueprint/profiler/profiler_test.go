@@ -43,12 +43,12 @@ func TestProfiles(t *testing.T) {
 	app := newApp(t)
 	for _, target := range []string{"/profiler/heap?gc=yes", "/profiler/goroutine", "/profiler/allocs", "/profiler/profile?seconds=0.2"} {
 		r := get(app, "GET", target)
-		if r.Status != 200 || !bytes.HasPrefix(r.Body, gzipMagic) || r.Header.Get("Content-Type") != "application/octet-stream" {
-			t.Errorf("%s: %d %q %.20q", target, r.Status, r.Header.Get("Content-Type"), r.Body)
+		if r.Status != 200 || !bytes.HasPrefix(r.Body, gzipMagic) || r.ContentType != "application/octet-stream" {
+			t.Errorf("%s: %d %q %.20q", target, r.Status, r.ContentType, r.Body)
 		}
 	}
 	r := get(app, "GET", "/profiler/goroutine?debug=1")
-	if r.Status != 200 || !strings.HasPrefix(string(r.Body), "goroutine profile:") || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+	if r.Status != 200 || !strings.HasPrefix(string(r.Body), "goroutine profile:") || !strings.HasPrefix(r.ContentType, "text/plain") {
 		t.Errorf("debug=1: %d %v %.40q", r.Status, r.Header, r.Body)
 	}
 	r = get(app, "GET", "/profiler/trace?seconds=0.1")

@@ -40,14 +40,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	WriteResponse(w, h.app.Serve(r.Context(), &req))
 }
 
-// WriteResponse writes an App response to w, streaming a Stream body.
+// Header values of the common content types, shared to spare an allocation
+// per response: net/http copies header values when it writes them.
+var contentTypes = map[string][]string{}
+
+func init() {
+	for _, ct := range []string{"application/json", "text/plain; charset=utf-8", "application/octet-stream",
+		runtime.ProblemContentType, "text/html; charset=utf-8"} {
+		contentTypes[ct] = []string{ct}
+	}
+}
+
+// chunkingSize is the size above which net/http sends a body in chunks
+// rather than computing its Content-Length.
+const chunkingSize = 2048
+
+// WriteResponse writes an App response to w, streaming a Stream body. A body
+// written in one piece gets its Content-Length from net/http.
 func WriteResponse(w http.ResponseWriter, resp *runtime.Response) {
 	h := w.Header()
 	for k, vs := range resp.Header {
 		h[k] = vs
 	}
-	if _, set := h["Content-Length"]; !set && resp.Stream == nil && resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {
-		h["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
+	if ct := resp.ContentType; ct != "" {
+		if vs, ok := contentTypes[ct]; ok {
+			h["Content-Type"] = vs
+		} else {
+			h["Content-Type"] = []string{ct}
+		}
+	}
+	if n := len(resp.Body); n > chunkingSize && resp.Stream == nil {
+		// net/http would chunk a body this large: give its length.
+		h["Content-Length"] = []string{strconv.Itoa(n)}
 	}
 	w.WriteHeader(resp.Status)
 	if resp.Stream != nil {

@@ -1,8 +1,10 @@
 package lambda
 
 import (
-	"encoding/json"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // event is the union of the Lambda events the HTTP doors receive: API
@@ -89,9 +91,14 @@ func shapeOf(e *event) shape {
 	return shapeUnknown
 }
 
+// decodeEvent decodes a payload with the JSON v2 decoder (the upstream of
+// encoding/json/v2): events are decoded on every invocation and it is about
+// twice as fast as encoding/json. Like encoding/json it accepts invalid
+// UTF-8 and duplicate names; unlike it, names match case-sensitively, as the
+// event formats spell them.
 func decodeEvent(payload []byte) (*event, error) {
 	var e event
-	if err := json.Unmarshal(payload, &e); err != nil {
+	if err := jsonv2.Unmarshal(payload, &e, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)); err != nil {
 		return nil, err
 	}
 	return &e, nil

@@ -132,10 +132,16 @@ func (h *Handler) rest(ctx context.Context, e *event) (*events.APIGatewayProxyRe
 	}
 	if multi {
 		out.MultiValueHeaders = resp.Header
-	} else if len(resp.Header) > 0 {
-		out.Headers = make(map[string]string, len(resp.Header))
+		if resp.ContentType != "" {
+			out.MultiValueHeaders["Content-Type"] = []string{resp.ContentType}
+		}
+	} else if len(resp.Header) > 0 || resp.ContentType != "" {
+		out.Headers = make(map[string]string, len(resp.Header)+1)
 		for k, vs := range resp.Header {
 			out.Headers[k] = vs[0]
+		}
+		if resp.ContentType != "" {
+			out.Headers["Content-Type"] = resp.ContentType
 		}
 	}
 	return out, nil
@@ -174,8 +180,11 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*events
 		return nil, err
 	}
 	out := &events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Body: body, IsBase64Encoded: b64}
-	if len(resp.Header) > 0 {
-		out.Headers = make(map[string]string, len(resp.Header))
+	if len(resp.Header) > 0 || resp.ContentType != "" {
+		out.Headers = make(map[string]string, len(resp.Header)+1)
+		if resp.ContentType != "" {
+			out.Headers["Content-Type"] = resp.ContentType
+		}
 		for k, vs := range resp.Header {
 			if k == "Set-Cookie" {
 				out.Cookies = vs

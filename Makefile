@@ -1,0 +1,57 @@
+# cws — developer commands. `make help` lists them.
+
+GO          ?= go
+BIN         := $(CURDIR)/bin
+STATICCHECK := $(BIN)/staticcheck
+BENCHSTAT   := $(BIN)/benchstat
+STATICCHECK_VERSION := v0.8.2
+BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
+ADDR        ?= 127.0.0.1:8080
+BENCH_COUNT ?= 10
+FUZZTIME    ?= 15s
+
+.PHONY: help run test lint unit tools cws gen bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+run: cws ## serve examples/crud on $(ADDR) with the embedded default (no AWS)
+	$(BIN)/cws run ./examples/crud --addr $(ADDR)
+
+test: lint unit ## run every check and test (what CI runs)
+
+lint: tools ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit: ## unit, example, fuzz-seed and end-to-end tests, with the race detector
+	$(GO) test -race -count=1 ./...
+
+cws: ## build the cws command into bin/
+	$(GO) build -o $(BIN)/cws ./cmd/cws
+
+gen: ## regenerate the description files (cws_gen.go) of this module
+	$(GO) run ./cmd/cws gen ./...
+
+tools: $(STATICCHECK) $(BENCHSTAT) ## install the pinned tools into bin/
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(BENCHSTAT):
+	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+bench: $(BENCHSTAT) ## run the benchmarks and compare them with benchstat
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 60m . | tee results.txt
+	$(BENCHSTAT) -col /impl bench/results.txt
+
+fuzz: ## run every fuzz target for $(FUZZTIME)
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean: ## remove bin/ and benchmark results
+	rm -rf $(BIN) bench/results.txt
