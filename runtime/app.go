@@ -358,30 +358,21 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 		}
 	}
 	var cleanup func()
-	args, err := e.bind(ctx, req, body, kind, boundary, &cleanup)
+	arena, err := e.bind(st, body, kind, boundary, &cleanup)
 	if cleanup != nil {
 		defer cleanup()
 	}
 	if err != nil {
 		return a.errorResponse(ctx, e, req, err)
 	}
-
-	out := e.fn.Call(args)
-	clear(args)
-	if e.hasErr {
-		if errv := out[len(out)-1]; !errv.IsNil() {
-			return a.errorResponse(ctx, e, req, errv.Interface().(error))
-		}
-	}
-	var v reflect.Value
-	if e.hasVal {
-		v = out[0]
-	}
-	resp, err = e.render(st, v, req.Method == http.MethodHead)
+	v, err := e.call(arena)
 	if err != nil {
 		return a.errorResponse(ctx, e, req, err)
 	}
-	return resp
+	if err := e.render(st, v, req.Method == http.MethodHead); err != nil {
+		return a.errorResponse(ctx, e, req, err)
+	}
+	return &st.resp
 }
 
 // errorResponse answers an error as problem+json, logging internal ones.

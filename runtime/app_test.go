@@ -63,27 +63,54 @@ type teapot struct{}
 func (teapot) Error() string   { return "short and stout" }
 func (teapot) StatusCode() int { return http.StatusTeapot }
 
+// reflected is svc called through reflection: it is described without
+// invokers. Every behaviour test runs on both.
+type reflected struct{ svc }
+
 func init() {
-	runtime.Describe((*svc)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
-		"GetPath_":     {Doc: "GetPath_ echoes.", Params: []string{"n", "b", "f", "ids", "when", "opt"}},
-		"GetStr_":      {Params: []string{"s"}},
-		"GetParams":    {Params: []string{"p"}},
-		"PostParams":   {Params: []string{"p"}},
-		"PostPtr":      {Params: []string{"p"}},
-		"GetKw":        {Params: []string{"kw"}},
-		"PostKw":       {Params: []string{"kw"}},
-		"GetLists":     {Params: []string{"kw"}},
-		"GetSingle":    {Params: []string{"kw"}},
-		"PostUpload":   {Params: []string{"u"}},
-		"PostValid":    {Params: []string{"v"}},
-		"GetRenamed_":  {Params: []string{"line"}},
-		"DeleteItem_":  {Params: []string{"id"}},
-		"PutItem_":     {Params: []string{"id", "body"}},
-		"GetStatus_":   {Params: []string{"code"}},
-		"GetDynamic_":  {Params: []string{"kind"}},
-		"GetDoc":       {Doc: "GetDoc is documented."},
-		"GetNoKeyword": {},
-	}})
+	params := map[string][]string{
+		"GetPath_": {"n", "b", "f", "ids", "when", "opt"}, "GetStr_": {"s"}, "GetParams": {"p"}, "PostParams": {"p"},
+		"PostPtr": {"p"}, "GetKw": {"kw"}, "PostKw": {"kw"}, "GetLists": {"kw"}, "GetSingle": {"kw"}, "PostUpload": {"u"},
+		"PostValid": {"v"}, "GetRenamed_": {"line"}, "DeleteItem_": {"id"}, "PutItem_": {"id", "body"},
+		"GetStatus_": {"code"}, "GetDynamic_": {"kind"},
+	}
+	docs := map[string]string{"GetPath_": "GetPath_ echoes.", "GetDoc": "GetDoc is documented."}
+	// What `cws gen` writes for svc.
+	invokers := map[string]runtime.Invoker{
+		"GetPublic": runtime.Invoke0V((*svc).GetPublic), "GetText": runtime.Invoke0V((*svc).GetText),
+		"GetHTML": runtime.Invoke0V((*svc).GetHTML), "GetJSON": runtime.Invoke0V((*svc).GetJSON),
+		"GetNilSlice": runtime.Invoke0V((*svc).GetNilSlice), "GetNilMap": runtime.Invoke0V((*svc).GetNilMap),
+		"GetNilPtr": runtime.Invoke0V((*svc).GetNilPtr), "GetNothing": runtime.Invoke0((*svc).GetNothing),
+		"GetErrNil": runtime.Invoke0E((*svc).GetErrNil), "GetBytes": runtime.Invoke0V((*svc).GetBytes),
+		"GetOctets": runtime.Invoke0V((*svc).GetOctets), "GetReader": runtime.Invoke0V((*svc).GetReader),
+		"GetRaw": runtime.Invoke0V((*svc).GetRaw), "GetNumber": runtime.Invoke0V((*svc).GetNumber),
+		"GetDoc": runtime.Invoke0V((*svc).GetDoc), "GetNoKeyword": runtime.Invoke0V((*svc).GetNoKeyword),
+		"GetDevOnly": runtime.Invoke0V((*svc).GetDevOnly), "GetProdOnly": runtime.Invoke0V((*svc).GetProdOnly),
+		"GetRenamed_": runtime.Invoke1V((*svc).GetRenamed_), "GetDynamic_": runtime.Invoke1VE((*svc).GetDynamic_),
+		"GetStatus_": runtime.Invoke1VE((*svc).GetStatus_), "GetPath_": runtime.Invoke6V((*svc).GetPath_),
+		"GetStr_": runtime.Invoke1V((*svc).GetStr_), "GetParams": runtime.Invoke1V((*svc).GetParams),
+		"PostParams": runtime.Invoke1V((*svc).PostParams), "PostPtr": runtime.Invoke1V((*svc).PostPtr),
+		"GetKw": runtime.Invoke1V((*svc).GetKw), "PostKw": runtime.Invoke1V((*svc).PostKw),
+		"GetLists": runtime.Invoke1V((*svc).GetLists), "GetSingle": runtime.Invoke1V((*svc).GetSingle),
+		"PostValid": runtime.Invoke1V((*svc).PostValid), "DeleteItem_": runtime.Invoke1E((*svc).DeleteItem_),
+		"PutItem_": runtime.Invoke2V((*svc).PutItem_), "PostUpload": runtime.Invoke1VE((*svc).PostUpload),
+	}
+	fast, plain := map[string]runtime.MethodInfo{}, map[string]runtime.MethodInfo{}
+	for name, inv := range invokers {
+		mi := runtime.MethodInfo{Doc: docs[name], Params: params[name]}
+		plain[name] = mi
+		mi.Invoke = inv
+		fast[name] = mi
+	}
+	runtime.Describe((*svc)(nil), runtime.TypeInfo{Methods: fast})
+	runtime.Describe((*reflected)(nil), runtime.TypeInfo{Methods: plain})
+}
+
+// eachPath runs a behaviour test on svc through its invokers and through
+// reflection.
+func eachPath(t *testing.T, test func(t *testing.T, s any)) {
+	t.Run("invoker", func(t *testing.T) { test(t, svc{}) })
+	t.Run("reflect", func(t *testing.T) { test(t, reflected{}) })
 }
 
 func (svc) ConfigureEntries(c *runtime.EntryConfig) {
@@ -194,8 +221,10 @@ func (svc) PostUpload(ctx context.Context, u upload) (map[string]any, error) {
 	return out, nil
 }
 
-func TestResponses(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestResponses(t *testing.T) { eachPath(t, testResponses) }
+
+func testResponses(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	get := func(target string) call { return call{method: "GET", target: target} }
 
 	r := expect(t, app, get("/text"), 200, "hello")
@@ -244,8 +273,10 @@ func TestResponses(t *testing.T) {
 	expect(t, app, get("/dynamic/nil"), 204, "")
 }
 
-func TestHeadAndOptions(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestHeadAndOptions(t *testing.T) { eachPath(t, testHeadAndOptions) }
+
+func testHeadAndOptions(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	r := expect(t, app, call{method: "HEAD", target: "/json"}, 200, "")
 	if len(r.body) != 0 || r.header.Get("Content-Length") != "15" || r.header.Get("Content-Type") != "application/json" {
 		t.Errorf("HEAD: body %q, headers %v", r.body, r.header)
@@ -256,8 +287,10 @@ func TestHeadAndOptions(t *testing.T) {
 	}
 }
 
-func TestErrors(t *testing.T) {
-	app, logs := newApp(t, svc{})
+func TestErrors(t *testing.T) { eachPath(t, testErrors) }
+
+func testErrors(t *testing.T, s any) {
+	app, logs := newApp(t, s)
 	get := func(target string) call { return call{method: "GET", target: target} }
 
 	p := expect(t, app, get("/status/404"), 404, "").problem(t)
@@ -315,14 +348,18 @@ func TestErrors(t *testing.T) {
 	expect(t, app, call{method: "GET", target: "/str/%zz"}, 400, "")
 }
 
-func TestBodyLimit(t *testing.T) {
-	app, _ := newApp(t, svc{}, runtime.WithMaxBodyBytes(16))
+func TestBodyLimit(t *testing.T) { eachPath(t, testBodyLimit) }
+
+func testBodyLimit(t *testing.T, s any) {
+	app, _ := newApp(t, s, runtime.WithMaxBodyBytes(16))
 	expect(t, app, call{method: "POST", target: "/params", body: `{"n": 1234567890}`}, 413, "").problem(t)
 	expect(t, app, call{method: "POST", target: "/params", body: `{"n": 12345678}`}, 200, "")
 }
 
-func TestPathParameters(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestPathParameters(t *testing.T) { eachPath(t, testPathParameters) }
+
+func testPathParameters(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	expect(t, app, call{method: "GET", target: "/path/-7/YES/1.5/1,2,3/2024-02-29T12:00:00Z/9"}, 200,
 		`{"n":-7,"b":true,"f":1.5,"ids":[1,2,3],"when":"2024-02-29T12:00:00Z","opt":9}`)
 	expect(t, app, call{method: "GET", target: "/path/0/no/0/5/2024-01-01T00:00:00%2B02:00/0"}, 200,
@@ -356,8 +393,10 @@ func TestPathParameters(t *testing.T) {
 	expect(t, app, call{method: "GET", target: "/order-lines/12"}, 200, "12")
 }
 
-func TestQueryParameters(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestQueryParameters(t *testing.T) { eachPath(t, testQueryParameters) }
+
+func testQueryParameters(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	r := expect(t, app, call{method: "GET", target: "/params?flag=yes&ids=1&ids=2&n=3&ratio=0.5&name=bob&when=2024-01-02T03:04:05Z" +
 		"&raw=%7B%22a%22%3A1%7D&nested=%7B%22a%22%3A2%7D&u8=255&Plain=p&labels=%7B%22k%22%3A%22v%22%7D"}, 200, "")
 	var got params
@@ -407,8 +446,10 @@ func TestQueryParameters(t *testing.T) {
 	}
 }
 
-func TestBodyParameters(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestBodyParameters(t *testing.T) { eachPath(t, testBodyParameters) }
+
+func testBodyParameters(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	r := expect(t, app, call{method: "POST", target: "/params", body: `{"flag":true,"ids":[1],"n":2,"nested":{"a":3,"b":"c"},"raw":[1,2],"when":"2024-01-01T00:00:00Z"}`}, 200, "")
 	var got params
 	_ = json.Unmarshal(r.body, &got)
@@ -443,8 +484,10 @@ func TestBodyParameters(t *testing.T) {
 	}
 }
 
-func TestMultipart(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestMultipart(t *testing.T) { eachPath(t, testMultipart) }
+
+func testMultipart(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	_ = w.WriteField("title", "report")
@@ -473,8 +516,10 @@ func TestMultipart(t *testing.T) {
 	expect(t, app, call{method: "POST", target: "/upload", body: "x", contentType: "multipart/form-data"}, 400, "")
 }
 
-func TestAuthorization(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestAuthorization(t *testing.T) { eachPath(t, testAuthorization) }
+
+func testAuthorization(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	p := expect(t, app, call{method: "GET", target: "/text", token: "-"}, 401, "").problem(t)
 	if p.Detail != "missing Authorization header" {
 		t.Errorf("401: %+v", p)
@@ -487,7 +532,7 @@ func TestAuthorization(t *testing.T) {
 	expect(t, app, call{method: "GET", target: "/str/%zz", token: "-"}, 401, "")
 
 	t.Setenv("TOKEN", "")
-	app2, err := runtime.New(svc{})
+	app2, err := runtime.New(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,8 +568,10 @@ func TestCustomAuthorizer(t *testing.T) {
 	}
 }
 
-func TestStages(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestStages(t *testing.T) { eachPath(t, testStages) }
+
+func testStages(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	if app.Stage() != "dev" {
 		t.Errorf("default stage %q", app.Stage())
 	}
@@ -532,13 +579,13 @@ func TestStages(t *testing.T) {
 	expect(t, app, call{method: "GET", target: "/prod/only"}, 404, "")
 
 	t.Setenv("CWS_STAGE", "prod")
-	prod, err := runtime.New(svc{})
+	prod, err := runtime.New(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect(t, prod, call{method: "GET", target: "/dev/only"}, 404, "")
 	expect(t, prod, call{method: "GET", target: "/prod/only"}, 200, "prod")
-	test, _ := runtime.New(svc{}, runtime.WithStage("test"))
+	test, _ := runtime.New(s, runtime.WithStage("test"))
 	expect(t, test, call{method: "GET", target: "/dev/only"}, 200, "dev")
 
 	for _, r := range prod.Routes() {
@@ -555,8 +602,10 @@ func TestStages(t *testing.T) {
 	}
 }
 
-func TestRoutes(t *testing.T) {
-	app, _ := newApp(t, svc{})
+func TestRoutes(t *testing.T) { eachPath(t, testRoutes) }
+
+func testRoutes(t *testing.T, s any) {
+	app, _ := newApp(t, s)
 	byPath := map[string]runtime.Route{}
 	for _, r := range app.Routes() {
 		byPath[r.Method+" "+r.Path] = r
@@ -580,8 +629,12 @@ func TestRoutes(t *testing.T) {
 	if r := byPath["GET /kw"]; fmt.Sprint(r.Keywords) != "[**]" {
 		t.Errorf("kwargs %q", r.Keywords)
 	}
-	if app.Name() != "svc" {
-		t.Errorf("name %q", app.Name())
+	want := "svc"
+	if _, ok := s.(reflected); ok {
+		want = "reflected"
+	}
+	if app.Name() != want {
+		t.Errorf("name %q, want %q", app.Name(), want)
 	}
 }
 

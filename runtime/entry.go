@@ -126,13 +126,15 @@ type entry struct {
 
 	fn      reflect.Value // the method's func, receiver first
 	recv    reflect.Value
+	recvAny any          // recv as an interface, for the invoker
+	inv     *Invoker     // nil: call through reflection
 	arena   reflect.Type // a struct holding one call's arguments
 	numIn   int          // parameters, the context included
 	pos     []decodeFunc
 	posT    []reflect.Type
 	kw      kwBinder
-	kwT     reflect.Type // nil when the entry takes no keywords
-	kwPtr   bool
+	kwT     reflect.Type // the keyword struct or map; nil without keywords
+	kwPtr   bool         // the parameter is a pointer to kwT
 	out     outKind
 	outT    reflect.Type
 	hasErr  bool
@@ -212,6 +214,16 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 		}
 		e.Doc = mi.Doc
 		e.Params = names[:len(e.pos)]
+		if inv := mi.Invoke; inv.call != nil {
+			r, err := inv.receiver(v)
+			if err == nil {
+				err = inv.check(e)
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %v: rerun `cws gen`", e.qualifiedName(), err)
+			}
+			e.inv, e.recvAny = &inv, r
+		}
 
 		var o entryOptions
 		for _, opt := range cfg.opts[m.Name] {
@@ -319,20 +331,17 @@ func newEntry(owner, name, method string, recv, fn reflect.Value, ft reflect.Typ
 	if e.hasVal {
 		e.out = outKindOf(e.outT)
 	}
-	e.arena = arenaType(e.posT, e.kwT)
+	e.arena = arenaType(ft)
 	return e, nil
 }
 
-// arenaType is a struct with a field for each argument of a call: the
-// context, the positional parameters, the keyword parameter. One value of it
-// holds a call's arguments in a single allocation.
-func arenaType(pos []reflect.Type, kw reflect.Type) reflect.Type {
+// arenaType is a struct with a field for each parameter of a method: Ctx,
+// then P0, P1... One value of it holds a call's arguments in a single
+// allocation. It has the layout of the arenaN types of the invokers.
+func arenaType(ft reflect.Type) reflect.Type {
 	fields := []reflect.StructField{{Name: "Ctx", Type: contextType}}
-	for i, t := range pos {
-		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("P%d", i), Type: t})
-	}
-	if kw != nil {
-		fields = append(fields, reflect.StructField{Name: "KW", Type: kw})
+	for i := 1; i < ft.NumIn(); i++ {
+		fields = append(fields, reflect.StructField{Name: fmt.Sprintf("P%d", i-1), Type: ft.In(i)})
 	}
 	return reflect.StructOf(fields)
 }
@@ -382,73 +391,96 @@ func (e *entry) setKeywords(pt reflect.Type) error {
 	return nil
 }
 
-// bind converts the request into the entry's arguments.
-func (e *entry) bind(ctx context.Context, req *Request, body []byte, kind bodyKind, boundary string, cleanup *func()) ([]reflect.Value, error) {
+// bind converts the request into the entry's arguments: an addressable
+// arena value. Parameter errors collect in st.errs.
+func (e *entry) bind(st *callState, body []byte, kind bodyKind, boundary string, cleanup *func()) (reflect.Value, error) {
+	req := st.req
 	arena := reflect.New(e.arena).Elem()
 	// Store the context without reflect's interface check on every call.
-	*(*context.Context)(arena.Field(0).Addr().UnsafePointer()) = ctx
-	args := req.args[:0]
-	if e.numIn+1 > len(req.args) {
-		args = make([]reflect.Value, 0, e.numIn+1)
-	}
-	args = append(args, e.recv, arena.Field(0))
-	var errs []ParamError
+	*(*context.Context)(arena.Field(0).Addr().UnsafePointer()) = st
+	errs := &st.errs
 	for i, dec := range e.pos {
 		s := req.params[i]
 		if strings.IndexByte(s, '%') >= 0 {
 			u, err := url.PathUnescape(s)
 			if err != nil {
-				return nil, BadRequest("malformed path: bad escape in %q", s)
+				return reflect.Value{}, BadRequest("malformed path: bad escape in %q", s)
 			}
 			s = u
 		}
-		v := arena.Field(1 + i)
-		if err := dec(v, s); err != nil {
-			errs = append(errs, ParamError{Name: e.Params[i], In: inPath, Detail: err.Error()})
+		if err := dec(arena.Field(1+i), s); err != nil {
+			*errs = append(*errs, ParamError{Name: e.Params[i], In: inPath, Detail: err.Error()})
 		}
-		args = append(args, v)
 	}
 
 	var kw reflect.Value
 	if e.kwT != nil {
 		kw = arena.Field(1 + len(e.pos))
+		if e.kwPtr {
+			p := reflect.New(e.kwT)
+			kw.Set(p)
+			kw = p.Elem()
+		}
 	}
 	var err error
 	switch {
 	case body == nil:
 		src := pairSource{raw: req.RawQuery, values: req.Query}
-		err = e.kw.pairs(kw, src, inQuery, &errs)
+		err = e.kw.pairs(kw, src, inQuery, errs)
 	case kind == bodyJSON:
-		err = e.kw.json(kw, body, &errs)
+		err = e.kw.json(kw, body, errs)
 	case kind == bodyForm:
 		if looksLikeJSON(body) {
-			return nil, NewProblem(415, "the body looks like JSON but its Content-Type is application/x-www-form-urlencoded: send Content-Type: application/json")
+			return reflect.Value{}, NewProblem(415, "the body looks like JSON but its Content-Type is application/x-www-form-urlencoded: send Content-Type: application/json")
 		}
-		err = e.kw.pairs(kw, pairSource{raw: string(body)}, inBody, &errs)
+		err = e.kw.pairs(kw, pairSource{raw: string(body)}, inBody, errs)
 	case kind == bodyMultipart:
-		err = e.bindMultipart(kw, body, boundary, &errs, cleanup)
+		err = e.bindMultipart(kw, body, boundary, errs, cleanup)
 	}
 	if err != nil {
-		return nil, err
+		return reflect.Value{}, err
 	}
-	if len(errs) > 0 {
-		return nil, paramProblem(errs)
+	if len(*errs) > 0 {
+		return reflect.Value{}, paramProblem(*errs)
 	}
-	if e.kwT != nil {
-		if e.validat {
-			if err := kw.Addr().Interface().(Validator).Validate(); err != nil {
-				if _, ok := err.(statusCoder); ok {
-					return nil, err
-				}
-				return nil, Unprocessable("%s", err.Error())
+	if e.validat {
+		if err := kw.Addr().Interface().(Validator).Validate(); err != nil {
+			if _, ok := err.(statusCoder); ok {
+				return reflect.Value{}, err
 			}
+			return reflect.Value{}, Unprocessable("%s", err.Error())
 		}
-		if e.kwPtr {
-			kw = kw.Addr()
-		}
-		args = append(args, kw)
 	}
-	return args, nil
+	return arena, nil
+}
+
+// call invokes the entry with the bound arguments and returns its result,
+// as a concrete value (invalid for a nil interface), and its error.
+func (e *entry) call(arena reflect.Value) (reflect.Value, error) {
+	if e.inv != nil {
+		res, err := e.inv.call(e.recvAny, arena.Addr().UnsafePointer())
+		return reflect.ValueOf(res), err
+	}
+	var buf [maxInvokerParams + 2]reflect.Value
+	args := append(buf[:0], e.recv)
+	for i := range e.numIn {
+		args = append(args, arena.Field(i))
+	}
+	out := e.fn.Call(args)
+	var err error
+	if e.hasErr {
+		if ev := out[len(out)-1]; !ev.IsNil() {
+			err = ev.Interface().(error)
+		}
+	}
+	var v reflect.Value
+	if e.hasVal {
+		v = out[0]
+		if v.Kind() == reflect.Interface {
+			v = v.Elem()
+		}
+	}
+	return v, err
 }
 
 func looksLikeJSON(body []byte) bool {

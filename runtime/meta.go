@@ -23,6 +23,8 @@ type MethodInfo struct {
 	Doc string
 	// Params names the method's parameters after the context, in order.
 	Params []string
+	// Invoke calls the method without reflection (optional).
+	Invoke Invoker
 }
 
 var (

@@ -47,18 +47,15 @@ func outKindOf(t reflect.Type) outKind {
 	return outJSON
 }
 
-// render turns an entry's result into its response.
-func (e *entry) render(st *callState, v reflect.Value, head bool) (*Response, error) {
+// render turns an entry's result, a concrete value (invalid for none or a
+// nil interface), into st.resp.
+func (e *entry) render(st *callState, v reflect.Value, head bool) error {
 	kind := e.out
-	if kind == outDynamic {
-		if v.IsNil() {
-			v = reflect.Value{}
-		} else {
-			v = v.Elem()
-			kind = outKindOf(v.Type())
-		}
+	if kind == outDynamic && v.IsValid() {
+		kind = outKindOf(v.Type())
 	}
-	resp := &Response{Status: http.StatusOK, Header: st.header}
+	resp := &st.resp
+	resp.Status, resp.Header = http.StatusOK, st.header
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
@@ -85,7 +82,7 @@ func (e *entry) render(st *callState, v reflect.Value, head bool) (*Response, er
 		default:
 			body, err := marshalJSON(v)
 			if err != nil {
-				return nil, fmt.Errorf("encoding the result of %s: %w", e.qualifiedName(), err)
+				return fmt.Errorf("encoding the result of %s: %w", e.qualifiedName(), err)
 			}
 			resp.Body = body
 			ct = jsonContentType
@@ -112,7 +109,7 @@ func (e *entry) render(st *callState, v reflect.Value, head bool) (*Response, er
 		}
 		resp.Body, resp.Stream = nil, nil
 	}
-	return resp, nil
+	return nil
 }
 
 // marshalJSON encodes a result; a nil slice is [] and a nil map {}.

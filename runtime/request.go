@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"reflect"
 )
 
 // Request is one invocation of an entry, whatever door it came through: the
@@ -36,7 +35,6 @@ type Request struct {
 	entry  *entry
 	params []string
 	buf    [4]string
-	args   [6]reflect.Value
 }
 
 // Response is what an entry invocation answers, whatever the door.
@@ -80,6 +78,8 @@ type callState struct {
 	app    *App
 	status int
 	header http.Header
+	errs   []ParamError
+	resp   Response
 }
 
 type callKey struct{}

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,82 @@ func TestContextHelpersOutsideEntries(t *testing.T) {
 	runtime.ResponseHeader(ctx).Set("X", "y")
 	if runtime.RequestFrom(ctx) != nil || runtime.AppFrom(ctx) != nil {
 		t.Error("request or app outside an entry")
+	}
+}
+
+// mismatched is described with invokers that do not fit it.
+type mismatched struct{}
+
+func (mismatched) GetThing_(ctx context.Context, a int) string { return "" }
+
+// Helper had GetThing_'s name and signature when the description was made.
+func (mismatched) Helper(ctx context.Context, a string) string { return "" }
+
+type wrongReceiver struct{}
+
+func (wrongReceiver) GetThing_(ctx context.Context, a int) string { return "" }
+
+func init() {
+	runtime.Describe((*mismatched)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
+		"GetThing_": {Params: []string{"a"}, Invoke: runtime.Invoke1V((*mismatched).Helper)},
+	}})
+	runtime.Describe((*wrongReceiver)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
+		"GetThing_": {Params: []string{"a"}, Invoke: runtime.Invoke1V((*mismatched).GetThing_)},
+	}})
+}
+
+func TestStaleInvokers(t *testing.T) {
+	t.Setenv("TOKEN", testToken)
+	for _, tc := range []struct {
+		svc  any
+		want string
+	}{
+		{mismatched{}, "the invoker's parameter 1 is string, the method's int: rerun `cws gen`"},
+		{wrongReceiver{}, "the invoker's receiver is *runtime_test.mismatched, the service is runtime_test.wrongReceiver"},
+	} {
+		if _, err := runtime.New(tc.svc); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%T) = %v, want %q", tc.svc, err, tc.want)
+		}
+	}
+}
+
+// TestInvokersSpareReflection shows that the generated invokers are used:
+// a call through them allocates less than one through reflect.Value.Call.
+func TestInvokersSpareReflection(t *testing.T) {
+	allocs := func(s any) float64 {
+		app, _ := newApp(t, s)
+		req := &runtime.Request{Method: "GET", Path: "/path/1/yes/1.5/1,2/2024-01-01T00:00:00Z/3",
+			Header: map[string][]string{"Authorization": {testToken}}}
+		return testing.AllocsPerRun(100, func() {
+			if r := app.Serve(context.Background(), req); r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+		})
+	}
+	fast, slow := allocs(svc{}), allocs(reflected{})
+	if fast >= slow {
+		t.Errorf("allocations per call: %v through invokers, %v through reflection", fast, slow)
+	}
+}
+
+// pointerSvc has pointer receivers and state.
+type pointerSvc struct{ calls int }
+
+func (p *pointerSvc) GetCount(ctx context.Context) int { p.calls++; return p.calls }
+
+func init() {
+	runtime.Describe((*pointerSvc)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
+		"GetCount": {Invoke: runtime.Invoke0V((*pointerSvc).GetCount)},
+	}})
+}
+
+func TestInvokerKeepsTheReceiver(t *testing.T) {
+	s := &pointerSvc{}
+	app, _ := newApp(t, s)
+	for want := 1; want <= 3; want++ {
+		expect(t, app, call{method: "GET", target: "/count"}, 200, fmt.Sprint(want))
+	}
+	if s.calls != 3 {
+		t.Errorf("the service saw %d calls", s.calls)
 	}
 }
