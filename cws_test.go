@@ -1,0 +1,240 @@
+package cws_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log sink written by exec's copier and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runtimeAPI is a minimal Lambda Runtime API (the endpoints a custom runtime
+// calls): it hands out the queued events and collects the answers.
+type runtimeAPI struct {
+	events  chan string
+	answers chan answer
+}
+
+type answer struct {
+	id      string
+	kind    string // "response", "error" or "init-error"
+	payload []byte
+}
+
+func (rt *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const prefix = "/2018-06-01/runtime/"
+	path := strings.TrimPrefix(r.URL.Path, prefix)
+	switch {
+	case r.Method == "GET" && path == "invocation/next":
+		select {
+		case ev := <-rt.events:
+			id, event, _ := strings.Cut(ev, " ")
+			w.Header().Set("Lambda-Runtime-Aws-Request-Id", id)
+			w.Header().Set("Lambda-Runtime-Deadline-Ms", fmt.Sprint(time.Now().Add(30*time.Second).UnixMilli()))
+			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:crud")
+			w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-6740f0a0-0123456789abcdef01234567;Sampled=0")
+			_, _ = io.WriteString(w, event)
+		case <-r.Context().Done():
+		}
+	case r.Method == "POST" && path == "init/error":
+		b, _ := io.ReadAll(r.Body)
+		rt.answers <- answer{kind: "init-error", payload: b}
+		w.WriteHeader(http.StatusAccepted)
+	case r.Method == "POST" && strings.HasPrefix(path, "invocation/"):
+		rest := strings.TrimPrefix(path, "invocation/")
+		id, kind, _ := strings.Cut(rest, "/")
+		b, _ := io.ReadAll(r.Body)
+		rt.answers <- answer{id: id, kind: kind, payload: b}
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// TestLambdaRuntimeLoop builds examples/crud as Lambda would run it and
+// drives it through the Lambda Runtime API: the same binary as `make run`,
+// answering API Gateway and authorizer events.
+func TestLambdaRuntimeLoop(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./examples/crud")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the example for Lambda: %v\n%s", err, out)
+	}
+
+	rt := &runtimeAPI{events: make(chan string, 8), answers: make(chan answer, 8)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: rt}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "TOKEN=lambda-token",
+		"AWS_LAMBDA_FUNCTION_NAME=crud", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128")
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	invoke := func(id, event string) answer {
+		t.Helper()
+		rt.events <- id + " " + event
+		select {
+		case a := <-rt.answers:
+			if a.id != id {
+				t.Fatalf("answer for %q, want %q: %s", a.id, id, a.payload)
+			}
+			return a
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no answer to %s\n%s", id, logs.String())
+		}
+		return answer{}
+	}
+	v2 := func(method, path, token, body string) string {
+		ev := map[string]any{
+			"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+			"headers": map[string]string{"authorization": token, "content-type": "application/json"},
+			"requestContext": map[string]any{"http": map[string]string{"method": method, "path": path, "sourceIp": "198.51.100.7"},
+				"domainName": "abc.execute-api.eu-west-1.amazonaws.com", "stage": "$default", "requestId": "r"},
+			"body": body, "isBase64Encoded": false,
+		}
+		b, _ := json.Marshal(ev)
+		return string(b)
+	}
+	type proxyResponse struct {
+		StatusCode int               `json:"statusCode"`
+		Headers    map[string]string `json:"headers"`
+		Body       string            `json:"body"`
+	}
+	for _, tc := range []struct {
+		id, event string
+		status    int
+		body      string
+	}{
+		{"req-1", v2("GET", "/service/test", "", ""), 200, "service test"},
+		{"req-2", v2("POST", "/", "lambda-token", `{"name":"lamp","price":20}`), 201, `{"id":1,"name":"lamp","price":20,"tags":[]}`},
+		{"req-3", v2("GET", "/", "lambda-token", ""), 200, `[{"id":1,"name":"lamp","price":20,"tags":[]}]`},
+		{"req-4", v2("GET", "/", "wrong", ""), 403, ""},
+		{"req-5", v2("GET", "/content/a b/c", "lambda-token", ""), 200, "get content with a b and c"}, // HTTP APIs deliver the path decoded
+	} {
+		a := invoke(tc.id, tc.event)
+		var resp proxyResponse
+		if err := json.Unmarshal(a.payload, &resp); err != nil || a.kind != "response" {
+			t.Fatalf("%s: %s %s (%v)", tc.id, a.kind, a.payload, err)
+		}
+		if resp.StatusCode != tc.status || (tc.body != "" && resp.Body != tc.body) {
+			t.Errorf("%s: %d %s, want %d %s", tc.id, resp.StatusCode, resp.Body, tc.status, tc.body)
+		}
+	}
+
+	a := invoke("auth-1", `{"type":"TOKEN","authorizationToken":"lambda-token","methodArn":"arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/"}`)
+	if a.kind != "response" || !strings.Contains(string(a.payload), `"Effect":"Allow"`) {
+		t.Errorf("authorizer: %s %s", a.kind, a.payload)
+	}
+	a = invoke("bad-1", `{"Records":[{"eventSource":"aws:s3"}]}`)
+	if a.kind != "error" || !strings.Contains(string(a.payload), "unsupported Lambda event") {
+		t.Errorf("unsupported event: %s %s", a.kind, a.payload)
+	}
+	// The function keeps serving after an error.
+	if a = invoke("req-6", v2("GET", "/service/test", "", "")); a.kind != "response" {
+		t.Errorf("after an error: %s %s", a.kind, a.payload)
+	}
+	if l := logs.String(); !strings.Contains(l, `"level"`) {
+		t.Errorf("logs on Lambda are not JSON: %s", l)
+	}
+}
+
+// TestRunModes runs the example in the modes the command line uses.
+func TestRunModes(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "crud")
+	if out, err := exec.Command("go", "build", "-o", bin, "./examples/crud").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	run := func(env ...string) (string, string, error) {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), env...)
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		return o.String(), e.String(), err
+	}
+	out, _, err := run("CWS_MODE=routes", "CWS_STAGE=test")
+	var desc struct {
+		Service, Stage string
+		Routes         []json.RawMessage
+	}
+	if err != nil || json.Unmarshal([]byte(out), &desc) != nil || desc.Service != "crud" || desc.Stage != "test" || len(desc.Routes) != 11 {
+		t.Errorf("routes mode: %v %s", err, out)
+	}
+	_, errOut, err := run("CWS_MODE=frobnicate")
+	if err == nil || !strings.Contains(errOut, "unknown CWS_MODE") || !strings.Contains(errOut, "frobnicate") {
+		t.Errorf("unknown mode: %v %s", err, errOut)
+	}
+
+	// The local server stops cleanly on SIGTERM.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr)
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/service/test")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not start: %s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGINT: %v\n%s", err, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit after SIGINT")
+	}
+	if !strings.Contains(logs.String(), "msg=stopped") {
+		t.Errorf("logs: %s", logs.String())
+	}
+}
