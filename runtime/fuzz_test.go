@@ -21,6 +21,25 @@ func fuzzApp(f *testing.F) *runtime.App {
 	return app
 }
 
+// checkAnswer accepts a 200 with JSON or a problem with one of the allowed
+// statuses, and fails on anything else.
+func checkAnswer(t *testing.T, what string, r result, allowed ...int) {
+	t.Helper()
+	if r.status == 200 {
+		if !json.Valid(r.body) {
+			t.Fatalf("%s: 200 with invalid JSON %q", what, r.body)
+		}
+		return
+	}
+	for _, s := range allowed {
+		if r.status == s {
+			r.problem(t)
+			return
+		}
+	}
+	t.Fatalf("%s: status %d %s", what, r.status, r.body)
+}
+
 // FuzzQueryBinding feeds arbitrary query strings to a typed entry: the
 // answer is a 200 with JSON, or a 400 or 422 problem, never a 500.
 func FuzzQueryBinding(f *testing.F) {
@@ -30,17 +49,7 @@ func FuzzQueryBinding(f *testing.F) {
 	}
 	app := fuzzApp(f)
 	f.Fuzz(func(t *testing.T, raw string) {
-		r := do(t, app, call{method: "GET", target: "/params?" + raw})
-		switch r.status {
-		case 200:
-			if !json.Valid(r.body) {
-				t.Fatalf("200 with invalid JSON %q", r.body)
-			}
-		case 400, 422:
-			r.problem(t)
-		default:
-			t.Fatalf("query %q: status %d %s", raw, r.status, r.body)
-		}
+		checkAnswer(t, "query "+raw, do(t, app, call{method: "GET", target: "/params?" + raw}), 400, 422)
 	})
 }
 
@@ -91,17 +100,7 @@ func FuzzBodyBinding(f *testing.F) {
 		if body == "" {
 			return
 		}
-		r := do(t, app, call{method: "POST", target: "/params", body: body})
-		switch r.status {
-		case 200:
-			if !json.Valid(r.body) {
-				t.Fatalf("200 with invalid JSON %q", r.body)
-			}
-		case 400, 422:
-			r.problem(t)
-		default:
-			t.Fatalf("body %q: status %d %s", body, r.status, r.body)
-		}
+		checkAnswer(t, "body "+body, do(t, app, call{method: "POST", target: "/params", body: body}), 400, 422)
 	})
 }
 
@@ -113,16 +112,6 @@ func FuzzPathBinding(f *testing.F) {
 	app := fuzzApp(f)
 	f.Fuzz(func(t *testing.T, n, b, fl, ids, when, opt string) {
 		path := "/path/" + n + "/" + b + "/" + fl + "/" + ids + "/" + when + "/" + opt
-		r := do(t, app, call{method: "GET", target: path})
-		switch r.status {
-		case 200:
-			if !json.Valid(r.body) {
-				t.Fatalf("200 with invalid JSON %q", r.body)
-			}
-		case 400, 404, 405, 422:
-			r.problem(t)
-		default:
-			t.Fatalf("%q: status %d %s", path, r.status, r.body)
-		}
+		checkAnswer(t, path, do(t, app, call{method: "GET", target: path}), 400, 404, 405, 422)
 	})
 }

@@ -1,16 +1,15 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -106,33 +105,15 @@ func expect(t *testing.T, app *runtime.App, c call, status int, body string) res
 }
 
 // newApp builds an App with the test token and a captured log.
-func newApp(t *testing.T, svc any, opts ...runtime.Option) (*runtime.App, *logBuffer) {
+func newApp(t *testing.T, svc any, opts ...runtime.Option) (*runtime.App, *testutil.SyncBuffer) {
 	t.Helper()
 	t.Setenv("TOKEN", testToken)
 	t.Setenv("CWS_STAGE", "")
-	logs := &logBuffer{}
+	logs := &testutil.SyncBuffer{}
 	opts = append([]runtime.Option{runtime.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))}, opts...)
 	app, err := runtime.New(svc, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return app, logs
-}
-
-// logBuffer collects log lines safely.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

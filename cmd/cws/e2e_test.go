@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coworks-go/cws/internal/testutil"
 )
 
 // These tests build the cws command and drive it as a user would, on the
@@ -174,25 +176,8 @@ type server struct {
 	token string // sent by waitFor
 	cmd   *exec.Cmd
 	base  string
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 	done  chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -213,7 +198,7 @@ func startRun(t *testing.T, dir, token, probe string, args ...string) *server {
 	cmd := exec.Command(cwsCommand(t), append([]string{"run", "--addr", addr}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = cleanEnv()
-	s := &server{t: t, token: token, cmd: cmd, base: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{t: t, token: token, cmd: cmd, base: "http://" + addr, logs: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
