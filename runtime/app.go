@@ -367,7 +367,15 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	}
 	v, err := e.call(arena)
 	if err != nil {
-		return a.errorResponse(ctx, e, req, err)
+		resp := a.errorResponse(ctx, e, req, err)
+		for k, vs := range st.header {
+			if k != "Content-Type" {
+				// Headers the entry set (Retry-After, WWW-Authenticate...) go
+				// with its error.
+				resp.Header[k] = vs
+			}
+		}
+		return resp
 	}
 	if err := e.render(st, v, req.Method == http.MethodHead); err != nil {
 		return a.errorResponse(ctx, e, req, err)

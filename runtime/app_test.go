@@ -174,6 +174,9 @@ func (svc) GetStatus_(ctx context.Context, code int) (string, error) {
 		return "", fmt.Errorf("wrapped: %w", runtime.Conflict("taken"))
 	case 500:
 		return "", errors.New("db password is hunter2")
+	case 503:
+		runtime.ResponseHeader(ctx).Set("Retry-After", "120")
+		return "", runtime.NewProblem(503, "down for maintenance")
 	case 599:
 		panic("entry blew up")
 	}
@@ -302,6 +305,10 @@ func testErrors(t *testing.T, s any) {
 	}
 	if p = expect(t, app, get("/status/418"), 418, "").problem(t); p.Detail != "short and stout" || p.Title != "I'm a teapot" {
 		t.Errorf("StatusCode error: %+v", p)
+	}
+	r503 := expect(t, app, get("/status/503"), 503, "")
+	if r503.problem(t).Detail != "down for maintenance" || r503.header.Get("Retry-After") != "120" {
+		t.Errorf("503 with Retry-After: %v %s", r503.header, r503.body)
 	}
 
 	r := expect(t, app, get("/status/500"), 500, "")
