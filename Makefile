@@ -10,7 +10,7 @@ ADDR        ?= 127.0.0.1:8080
 BENCH_COUNT ?= 10
 FUZZTIME    ?= 15s
 
-.PHONY: help run test lint unit tools cws gen bench fuzz clean
+.PHONY: help run test lint unit integration localstack localstack-stop tools cws gen bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,17 +18,28 @@ help: ## list the targets
 run: cws ## serve examples/crud on $(ADDR) with the embedded default (no AWS)
 	$(BIN)/cws run ./examples/crud --addr $(ADDR)
 
-test: lint unit ## run every check and test (what CI runs)
+test: lint unit integration ## run every check and test (what CI runs)
 
 lint: tools ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(STATICCHECK) ./...
+	$(GO) vet -tags integration ./...
+	$(STATICCHECK) -tags integration ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 unit: ## unit, example, fuzz-seed and end-to-end tests, with the race detector
 	$(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -race -count=1 ./...
+
+# The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
+# (testcontainers) or a host process they install and start (see README).
+integration: ## integration tests against a real LocalStack (started for the run if none is given)
+	$(GO) test -tags integration -race -count=1 -v -timeout 30m ./integration/
+
+localstack: cws ## install (once) and start a LocalStack host process in the background
+	$(BIN)/cws localstack start
+
+localstack-stop: cws ## stop the LocalStack host process
+	$(BIN)/cws localstack stop
 
 cws: ## build the cws command into bin/
 	$(GO) build -o $(BIN)/cws ./cmd/cws

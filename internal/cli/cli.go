@@ -48,9 +48,14 @@ HTTP entries, served locally and on AWS Lambda by the same binary.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newVersionCmd())
+	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newLocalStackCmd(), newVersionCmd())
 	root.SetFlagErrorFunc(usageError)
+	var all []*cobra.Command
 	for _, c := range root.Commands() {
+		all = append(all, c)
+		all = append(all, c.Commands()...)
+	}
+	for _, c := range all {
 		c.SetFlagErrorFunc(usageError)
 		if c.Args != nil {
 			check := c.Args
