@@ -334,7 +334,7 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 			resp = problemResponse(&Problem{Title: http.StatusText(500), Status: 500}, req.Path)
 		}
 	}()
-	if e.Auth {
+	if e.Auth && !req.Authorized {
 		if p := a.authorize(ctx, req); p != nil {
 			return problemResponse(p, req.Path)
 		}

@@ -27,6 +27,11 @@ type Request struct {
 	Body io.Reader
 	// RemoteAddr is the caller's address, when the door knows it.
 	RemoteAddr string
+	// Authorized reports that the door has authorized the caller itself
+	// (IAM for queues and event buses, the token for the local events
+	// endpoint): the App does not ask its authorizer. HTTP doors leave it
+	// false.
+	Authorized bool
 
 	// Route describes the matched entry; the App sets it before middleware
 	// runs. It is nil when no entry matches.
