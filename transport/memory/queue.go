@@ -1,0 +1,480 @@
+// Package memory is the embedded default transport: an in-memory queue with
+// SQS's semantics (visibility timeout, receive counts, redrive to a
+// dead-letter queue, batches, FIFO groups) and an in-memory event bus with
+// EventBridge's pattern rules, so that the whole asynchronous path runs in
+// one process with no AWS.
+package memory
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/transport/queue"
+)
+
+// Option configures a Queue.
+type Option func(*Queue)
+
+// WithVisibilityTimeout sets the visibility timeout of receives that give
+// none (default 30s).
+func WithVisibilityTimeout(d time.Duration) Option { return func(q *Queue) { q.visibility = d } }
+
+// WithDeadLetter redrives a message to dlq once it has been received more
+// than maxReceive times, like an SQS redrive policy; dlq also takes the
+// messages a worker dead-letters explicitly.
+func WithDeadLetter(dlq *Queue, maxReceive int) Option {
+	return func(q *Queue) { q.dlq, q.maxReceive = dlq, maxReceive }
+}
+
+// WithFIFO makes a FIFO queue: a message group is delivered in order, and
+// not while one of its messages is in flight; a message with the
+// deduplication id of one sent in the last 5 minutes is dropped.
+func WithFIFO() Option { return func(q *Queue) { q.fifo = true } }
+
+// WithMaxMessageSize sets the size limit of a message, body and attributes
+// (default events.MaxSQSMessageSize).
+func WithMaxMessageSize(n int) Option { return func(q *Queue) { q.maxSize = n } }
+
+// dedupWindow is how long a FIFO queue remembers deduplication ids.
+const dedupWindow = 5 * time.Minute
+
+// Queue is an in-memory queue. It is safe for concurrent use.
+type Queue struct {
+	name       string
+	visibility time.Duration
+	dlq        *Queue
+	maxReceive int
+	fifo       bool
+	maxSize    int
+	now        func() time.Time
+
+	mu          sync.Mutex
+	avail       chan struct{} // closed and replaced when messages may be available
+	seq         uint64
+	handles     uint64
+	ready       []*message // standard queues: visible messages, oldest first
+	groups      map[string]*group
+	readyGroups []*group // FIFO: groups with visible messages and none in flight
+	inflight    map[string]*message
+	expiry      expiryHeap
+	dedup       map[string]time.Time
+	sent        int64
+}
+
+type message struct {
+	id       string
+	body     string
+	attrs    map[string]string
+	group    string
+	seq      uint64
+	received int
+	handle   string
+	visible  time.Time
+	index    int // in the expiry heap, -1 when not in flight
+}
+
+type group struct {
+	id       string
+	pending  []*message // visible messages, by sequence
+	inflight int
+	queued   bool
+}
+
+// NewQueue returns an empty queue named name.
+func NewQueue(name string, opts ...Option) *Queue {
+	q := &Queue{name: name, visibility: 30 * time.Second, maxSize: events.MaxSQSMessageSize, now: time.Now,
+		avail: make(chan struct{}), groups: map[string]*group{}, inflight: map[string]*message{}, dedup: map[string]time.Time{}}
+	for _, opt := range opts {
+		opt(q)
+	}
+	return q
+}
+
+// Name returns the queue's name.
+func (q *Queue) Name() string { return q.name }
+
+// Outgoing is a message to send.
+type Outgoing struct {
+	Body       string
+	Attributes map[string]string
+	// GroupID is the message group (FIFO queues; required there).
+	GroupID string
+	// DedupID is the deduplication id (FIFO queues; default: the body).
+	DedupID string
+}
+
+// Send enqueues messages and returns their ids (empty for a FIFO duplicate).
+func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
+	for _, m := range msgs {
+		n := len(m.Body)
+		for k, v := range m.Attributes {
+			n += len(k) + len(v)
+		}
+		if n > q.maxSize {
+			return nil, fmt.Errorf("%w: a message of %d bytes, over queue %s's limit of %d", events.ErrTooLarge, n, q.name, q.maxSize)
+		}
+		if q.fifo && m.GroupID == "" {
+			return nil, fmt.Errorf("queue %s is FIFO: a message needs a group id", q.name)
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		if q.fifo {
+			dedup := m.DedupID
+			if dedup == "" {
+				dedup = m.Body
+			}
+			if t, ok := q.dedup[dedup]; ok && now.Sub(t) < dedupWindow {
+				continue
+			}
+			q.dedup[dedup] = now
+		}
+		q.seq++
+		msg := &message{id: q.name + "-" + strconv.FormatUint(q.seq, 10), body: m.Body, attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1}
+		ids[i] = msg.id
+		q.makeVisible(msg)
+		q.sent++
+	}
+	q.signal()
+	if len(q.dedup) > 10000 {
+		for k, t := range q.dedup {
+			if now.Sub(t) >= dedupWindow {
+				delete(q.dedup, k)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// makeVisible puts a message (new, or back from flight) where receives find
+// it.
+func (q *Queue) makeVisible(m *message) {
+	if !q.fifo {
+		q.ready = append(q.ready, m)
+		return
+	}
+	g := q.groups[m.group]
+	if g == nil {
+		g = &group{id: m.group}
+		q.groups[m.group] = g
+	}
+	i := len(g.pending)
+	for i > 0 && g.pending[i-1].seq > m.seq {
+		i--
+	}
+	g.pending = append(g.pending, nil)
+	copy(g.pending[i+1:], g.pending[i:])
+	g.pending[i] = m
+	q.queueGroup(g)
+}
+
+func (q *Queue) queueGroup(g *group) {
+	if g.inflight == 0 && len(g.pending) > 0 && !g.queued {
+		g.queued = true
+		q.readyGroups = append(q.readyGroups, g)
+	}
+}
+
+// signal wakes the receivers waiting for messages.
+func (q *Queue) signal() {
+	close(q.avail)
+	q.avail = make(chan struct{})
+}
+
+// expire returns messages whose visibility timeout is over; it returns
+// when the next one is due.
+func (q *Queue) expire(now time.Time) (next time.Time) {
+	woke := false
+	for q.expiry.Len() > 0 {
+		top := q.expiry[0]
+		if top.visible.After(now) {
+			next = top.visible
+			break
+		}
+		heap.Pop(&q.expiry)
+		delete(q.inflight, top.handle)
+		q.land(top)
+		woke = true
+	}
+	if woke {
+		q.signal()
+	}
+	return next
+}
+
+// land returns a message from flight to the visible ones.
+func (q *Queue) land(m *message) {
+	m.handle = ""
+	if q.fifo {
+		q.groups[m.group].inflight--
+	}
+	q.makeVisible(m)
+}
+
+// take removes up to max visible messages, oldest first (FIFO: whole groups
+// in order, one group at a time).
+func (q *Queue) take(max int) []*message {
+	var out []*message
+	if !q.fifo {
+		n := min(max, len(q.ready))
+		out = append(out, q.ready[:n]...)
+		clear(q.ready[:n])
+		q.ready = q.ready[n:]
+		return out
+	}
+	for len(out) < max && len(q.readyGroups) > 0 {
+		g := q.readyGroups[0]
+		n := min(max-len(out), len(g.pending))
+		out = append(out, g.pending[:n]...)
+		g.pending = g.pending[n:]
+		g.inflight += n
+		q.readyGroups = q.readyGroups[1:]
+		g.queued = false
+	}
+	return out
+}
+
+// Receive implements queue.Queue.
+func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Duration) ([]queue.Delivery, error) {
+	if visibility <= 0 {
+		visibility = q.visibility
+	}
+	deadline := q.now().Add(wait)
+	for {
+		q.mu.Lock()
+		now := q.now()
+		next := q.expire(now)
+		var out []queue.Delivery
+		var redrive []*message
+		for len(out) < max {
+			ms := q.take(max - len(out))
+			if len(ms) == 0 {
+				break
+			}
+			for _, m := range ms {
+				m.received++
+				if q.dlq != nil && q.maxReceive > 0 && m.received > q.maxReceive {
+					if q.fifo {
+						q.groups[m.group].inflight--
+						q.queueGroup(q.groups[m.group])
+					}
+					redrive = append(redrive, m)
+					continue
+				}
+				q.handles++
+				m.handle = q.name + "#" + strconv.FormatUint(q.handles, 10)
+				m.visible = now.Add(visibility)
+				q.inflight[m.handle] = m
+				heap.Push(&q.expiry, m)
+				out = append(out, queue.Delivery{ID: m.id, Handle: m.handle, Body: m.body, Attributes: m.attrs,
+					ReceiveCount: m.received, GroupID: m.group})
+			}
+		}
+		avail := q.avail
+		q.mu.Unlock()
+		for _, m := range redrive {
+			q.redrive(m, "")
+		}
+		if len(out) > 0 || !q.now().Before(deadline) {
+			return out, nil
+		}
+		wake := deadline
+		if !next.IsZero() && next.Before(wake) {
+			wake = next
+		}
+		t := time.NewTimer(max64(wake.Sub(q.now()), 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-avail:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func max64(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// redrive sends a message to the dead-letter queue, with the reason when
+// it is an explicit move.
+func (q *Queue) redrive(m *message, reason string) {
+	attrs := make(map[string]string, len(m.attrs)+2)
+	for k, v := range m.attrs {
+		attrs[k] = v
+	}
+	attrs[events.AttrDeadLetterSource] = q.name
+	if reason != "" {
+		attrs[events.AttrDeadLetterReason] = reason
+	}
+	group := m.group
+	if !q.dlq.fifo {
+		group = ""
+	} else if group == "" {
+		group = "dead-letters"
+	}
+	_, _ = q.dlq.Send(context.Background(), Outgoing{Body: m.body, Attributes: attrs, GroupID: group, DedupID: m.id})
+}
+
+// Delete implements queue.Queue; a stale handle (the message came back and
+// was received again) deletes nothing, as with SQS.
+func (q *Queue) Delete(_ context.Context, ds []queue.Delivery) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, d := range ds {
+		m, ok := q.inflight[d.Handle]
+		if !ok {
+			continue
+		}
+		q.remove(m)
+	}
+	return nil
+}
+
+// remove drops an in-flight message for good.
+func (q *Queue) remove(m *message) {
+	delete(q.inflight, m.handle)
+	if m.index >= 0 {
+		heap.Remove(&q.expiry, m.index)
+	}
+	if q.fifo {
+		g := q.groups[m.group]
+		g.inflight--
+		q.queueGroup(g)
+		if g.inflight == 0 && len(g.pending) == 0 {
+			delete(q.groups, m.group)
+		}
+		q.signal()
+	}
+}
+
+// ChangeVisibility implements queue.Queue.
+func (q *Queue) ChangeVisibility(_ context.Context, d queue.Delivery, timeout time.Duration) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, ok := q.inflight[d.Handle]
+	if !ok {
+		return fmt.Errorf("queue %s: receipt handle %s is not in flight", q.name, d.Handle)
+	}
+	if timeout <= 0 {
+		delete(q.inflight, m.handle)
+		heap.Remove(&q.expiry, m.index)
+		q.land(m)
+		q.signal()
+		return nil
+	}
+	m.visible = q.now().Add(timeout)
+	heap.Fix(&q.expiry, m.index)
+	return nil
+}
+
+// DeadLetter implements queue.Queue.
+func (q *Queue) DeadLetter(_ context.Context, d queue.Delivery, reason string) error {
+	if q.dlq == nil {
+		return queue.ErrNoDeadLetterQueue
+	}
+	q.mu.Lock()
+	m, ok := q.inflight[d.Handle]
+	if ok {
+		q.remove(m)
+	}
+	q.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("queue %s: receipt handle %s is not in flight", q.name, d.Handle)
+	}
+	q.redrive(m, reason)
+	return nil
+}
+
+// Stats is a snapshot of a queue.
+type Stats struct {
+	Visible  int   // messages waiting
+	InFlight int   // messages received and not yet deleted
+	Sent     int64 // messages ever sent
+}
+
+// Stats returns a snapshot of the queue.
+func (q *Queue) Stats() Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.expire(q.now())
+	s := Stats{InFlight: len(q.inflight), Sent: q.sent, Visible: len(q.ready)}
+	for _, g := range q.groups {
+		s.Visible += len(g.pending)
+	}
+	return s
+}
+
+// Publish implements events.Publisher: each event is sent in structured
+// mode; on a FIFO queue its cwsgroup extension is the message group and its
+// source and id the deduplication id.
+func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
+	msgs := make([]Outgoing, len(evs))
+	for i, e := range evs {
+		body, err := events.EncodeSQS(e)
+		if err != nil {
+			return err
+		}
+		msgs[i] = Outgoing{Body: body}
+		if q.fifo {
+			msgs[i].GroupID = fmt.Sprint(e.Extensions()[events.ExtGroup])
+			if _, ok := e.Extensions()[events.ExtGroup]; !ok {
+				msgs[i].GroupID = e.Source()
+			}
+			msgs[i].DedupID = events.Key(e)
+		}
+	}
+	_, err := q.Send(ctx, msgs...)
+	return err
+}
+
+// Consumer returns a worker of the queue (see transport/queue).
+func (q *Queue) Consumer(opts ...queue.Option) *queue.Worker {
+	if q.fifo {
+		opts = append([]queue.Option{queue.WithFIFO()}, opts...)
+	}
+	return queue.New(q, Decode, "memory", opts...)
+}
+
+// Decode is the queue.Decoder of SQS-like messages: events.DecodeSQS.
+func Decode(d queue.Delivery) (event.Event, error) {
+	return events.DecodeSQS(d.Body, d.Attributes)
+}
+
+// expiryHeap orders in-flight messages by the end of their visibility.
+type expiryHeap []*message
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].visible.Before(h[j].visible) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	m := x.(*message)
+	m.index = len(*h)
+	*h = append(*h, m)
+}
+func (h *expiryHeap) Pop() any {
+	old := *h
+	m := old[len(old)-1]
+	old[len(old)-1] = nil
+	m.index = -1
+	*h = old[:len(old)-1]
+	return m
+}

@@ -1,0 +1,182 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/transport/queue"
+)
+
+// clock is a settable time for the queue.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func newTestQueue(opts ...Option) (*Queue, *clock) {
+	q := NewQueue("q", opts...)
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	q.now = c.now
+	return q, c
+}
+
+func receive(t *testing.T, q *Queue, max int) []queue.Delivery {
+	t.Helper()
+	ds, err := q.Receive(context.Background(), max, 0, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func bodies(ds []queue.Delivery) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Body)
+	}
+	return out
+}
+
+func TestQueueVisibilityAndRedrive(t *testing.T) {
+	dlq, _ := newTestQueue()
+	q, c := newTestQueue(WithDeadLetter(dlq, 2))
+	dlq.now = c.now
+	ctx := context.Background()
+	if _, err := q.Send(ctx, Outgoing{Body: "a"}, Outgoing{Body: "b"}, Outgoing{Body: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	ds := receive(t, q, 2)
+	if got := bodies(ds); len(got) != 2 || got[0] != "a" || got[1] != "b" || ds[0].ReceiveCount != 1 {
+		t.Fatalf("first batch %v", ds)
+	}
+	if got := bodies(receive(t, q, 10)); len(got) != 1 || got[0] != "c" {
+		t.Fatalf("second batch %v", got)
+	}
+	if got := receive(t, q, 10); len(got) != 0 {
+		t.Fatalf("in-flight messages were received again: %v", got)
+	}
+	_ = q.Delete(ctx, ds[:1]) // a handled
+	c.advance(11 * time.Second)
+	again := receive(t, q, 10)
+	if got := bodies(again); len(got) != 2 || again[0].ReceiveCount != 2 {
+		t.Fatalf("after the visibility timeout: %v", again)
+	}
+	if err := q.ChangeVisibility(ctx, again[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	third := receive(t, q, 10)
+	if len(third) != 0 {
+		t.Fatalf("a third receive beyond maxReceive 2 went to the consumer: %v", third)
+	}
+	if s := dlq.Stats(); s.Visible != 1 {
+		t.Errorf("dead-letter queue %+v", s)
+	}
+	dead := receive(t, dlq, 10)
+	if len(dead) != 1 || dead[0].Attributes[events.AttrDeadLetterSource] != "q" {
+		t.Errorf("redriven %v", dead)
+	}
+	if err := q.Delete(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if s := q.Stats(); s.Visible != 0 || s.InFlight != 0 || s.Sent != 3 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestQueueDeadLetterWithReason(t *testing.T) {
+	q, _ := newTestQueue()
+	q.Send(context.Background(), Outgoing{Body: "x"})
+	d := receive(t, q, 1)[0]
+	if err := q.DeadLetter(context.Background(), d, "bad"); !errors.Is(err, queue.ErrNoDeadLetterQueue) {
+		t.Errorf("no DLQ: %v", err)
+	}
+	dlq, _ := newTestQueue()
+	q2, _ := newTestQueue(WithDeadLetter(dlq, 0))
+	q2.Send(context.Background(), Outgoing{Body: "y", Attributes: map[string]string{"k": "v"}})
+	d = receive(t, q2, 1)[0]
+	if err := q2.DeadLetter(context.Background(), d, "malformed"); err != nil {
+		t.Fatal(err)
+	}
+	dead := receive(t, dlq, 1)
+	if len(dead) != 1 || dead[0].Body != "y" || dead[0].Attributes["k"] != "v" || dead[0].Attributes[events.AttrDeadLetterReason] != "malformed" {
+		t.Errorf("dead letter %+v", dead)
+	}
+	if s := q2.Stats(); s.Visible+s.InFlight != 0 {
+		t.Errorf("source after dead-lettering %+v", s)
+	}
+}
+
+func TestQueueFIFO(t *testing.T) {
+	q, c := newTestQueue(WithFIFO())
+	ctx := context.Background()
+	send := func(group, body string) {
+		t.Helper()
+		if _, err := q.Send(ctx, Outgoing{Body: body, GroupID: group, DedupID: group + body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("g1", "1a")
+	send("g2", "2a")
+	send("g1", "1b")
+	send("g1", "1c")
+	send("g1", "1a") // duplicate within 5 minutes
+	if _, err := q.Send(ctx, Outgoing{Body: "x"}); err == nil {
+		t.Error("FIFO without group: no error")
+	}
+
+	first := receive(t, q, 2)
+	if got := bodies(first); len(got) != 2 || got[0] != "1a" || got[1] != "1b" {
+		t.Fatalf("first batch %v (a group's messages in order)", got)
+	}
+	if got := bodies(receive(t, q, 10)); len(got) != 1 || got[0] != "2a" {
+		t.Fatalf("g1 is in flight: only g2 is available, got %v", got)
+	}
+	// 1a fails and is retried later; 1b is released unhandled.
+	_ = q.ChangeVisibility(ctx, first[0], 5*time.Second)
+	_ = q.ChangeVisibility(ctx, first[1], 0)
+	if got := receive(t, q, 10); len(got) != 0 {
+		t.Fatalf("g1 is locked while 1a is in flight, got %v", bodies(got))
+	}
+	c.advance(6 * time.Second)
+	if got := bodies(receive(t, q, 10)); len(got) != 3 || got[0] != "1a" || got[1] != "1b" || got[2] != "1c" {
+		t.Fatalf("g1 after the retry delay: %v", got)
+	}
+}
+
+func TestQueueWaitsForMessages(t *testing.T) {
+	q := NewQueue("wait")
+	got := make(chan []queue.Delivery)
+	go func() {
+		ds, _ := q.Receive(context.Background(), 10, 5*time.Second, time.Second)
+		got <- ds
+	}()
+	time.Sleep(50 * time.Millisecond)
+	q.Send(context.Background(), Outgoing{Body: "late"})
+	select {
+	case ds := <-got:
+		if len(ds) != 1 {
+			t.Errorf("%v", ds)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a waiting receive was not woken")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := q.Receive(ctx, 1, time.Second, time.Second); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled receive: %v", err)
+	}
+	start := time.Now()
+	if ds, _ := q.Receive(context.Background(), 1, 100*time.Millisecond, time.Second); len(ds) != 0 || time.Since(start) < 90*time.Millisecond {
+		t.Errorf("empty wait returned %v after %v", ds, time.Since(start))
+	}
+}
+
+func TestQueueTooLarge(t *testing.T) {
+	q := NewQueue("small", WithMaxMessageSize(10))
+	if _, err := q.Send(context.Background(), Outgoing{Body: "0123456789x"}); !errors.Is(err, events.ErrTooLarge) {
+		t.Errorf("oversize: %v", err)
+	}
+}

@@ -1,0 +1,437 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coworks-go/cws/events"
+)
+
+// Decoder turns a delivery into its CloudEvent; a Permanent error sends the
+// message to the dead-letter queue with the error as reason.
+type Decoder func(d Delivery) (event.Event, error)
+
+// Option configures a Worker.
+type Option func(*options)
+
+type options struct {
+	concurrency     int
+	receivers       int
+	batch           int
+	visibility      time.Duration
+	wait            time.Duration
+	backoffBase     time.Duration
+	backoffMax      time.Duration
+	shutdownTimeout time.Duration
+	fifo            bool
+	log             *slog.Logger
+}
+
+// WithConcurrency sets how many handlers run at once (default 10).
+func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(1, n) } }
+
+// WithReceivers sets how many receive calls run at once (default
+// concurrency/10, at least 1).
+func WithReceivers(n int) Option { return func(o *options) { o.receivers = max(1, n) } }
+
+// WithBatchSize sets how many messages a receive asks for (1 to 10,
+// default 10).
+func WithBatchSize(n int) Option { return func(o *options) { o.batch = min(max(1, n), 10) } }
+
+// WithVisibilityTimeout sets how long a received message stays hidden
+// (default 30s); a handler running longer gets it extended.
+func WithVisibilityTimeout(d time.Duration) Option { return func(o *options) { o.visibility = d } }
+
+// WithWaitTime sets how long a receive waits for messages (default 20s,
+// the long-poll maximum).
+func WithWaitTime(d time.Duration) Option { return func(o *options) { o.wait = d } }
+
+// WithBackoff sets the retry delay of a failed message: base times 2 to the
+// power of (receive count - 1), at most max, with 20% jitter (default 1s
+// and 15 min).
+func WithBackoff(base, max time.Duration) Option {
+	return func(o *options) { o.backoffBase, o.backoffMax = base, max }
+}
+
+// WithShutdownTimeout bounds how long shutdown waits for in-flight
+// handlers (default 30s); those still running then are abandoned
+// unacknowledged, and their messages come back after their visibility
+// timeout.
+func WithShutdownTimeout(d time.Duration) Option { return func(o *options) { o.shutdownTimeout = d } }
+
+// WithFIFO handles the messages of a group one after the other, in order;
+// after a retryable failure the rest of the group's batch is released
+// unhandled, to come back after it.
+func WithFIFO() Option { return func(o *options) { o.fifo = true } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// Worker consumes a Queue; it implements events.Consumer.
+type Worker struct {
+	q         Queue
+	decode    Decoder
+	transport string
+	o         options
+}
+
+// New returns a worker of q; transport names it in events.Message.
+func New(q Queue, decode Decoder, transport string, opts ...Option) *Worker {
+	o := options{concurrency: 10, batch: 10, visibility: 30 * time.Second, wait: 20 * time.Second,
+		backoffBase: time.Second, backoffMax: 15 * time.Minute, shutdownTimeout: 30 * time.Second, log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.receivers == 0 {
+		o.receivers = max(1, o.concurrency/10)
+	}
+	return &Worker{q: q, decode: decode, transport: transport, o: o}
+}
+
+// run is one Consume call.
+type run struct {
+	w        *Worker
+	h        events.Handler
+	slots    chan struct{}
+	work     context.Context // the handlers' context: outlives the receive context until shutdown times out
+	acks     chan Delivery
+	inflight sync.Map // handle → *flight
+	wg       sync.WaitGroup
+	stopping chan struct{} // closed when receiving has stopped
+	done     chan struct{} // closed when the handlers have returned (or were left behind)
+}
+
+type flight struct {
+	mu       sync.Mutex
+	d        Delivery
+	deadline time.Time
+}
+
+// Consume receives and handles messages until ctx is done, then shuts down
+// gracefully (see WithShutdownTimeout). It returns nil after a graceful
+// shutdown.
+func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	r := &run{w: w, h: h, slots: make(chan struct{}, w.o.concurrency), work: work,
+		acks: make(chan Delivery, w.o.concurrency*2), stopping: make(chan struct{}), done: make(chan struct{})}
+
+	deleted := make(chan struct{})
+	go func() { r.deleter(); close(deleted) }()
+	hbDone := make(chan struct{})
+	go func() { r.heartbeat(); close(hbDone) }()
+
+	var receivers sync.WaitGroup
+	for range w.o.receivers {
+		receivers.Add(1)
+		go func() { defer receivers.Done(); r.receive(ctx) }()
+	}
+	receivers.Wait()
+	close(r.stopping)
+
+	handled := make(chan struct{})
+	go func() { r.wg.Wait(); close(handled) }()
+	select {
+	case <-handled:
+	case <-time.After(w.o.shutdownTimeout):
+		w.o.log.Warn("shutdown timed out: abandoning in-flight messages to their visibility timeout", "queue", w.transport)
+		cancelWork()
+		// Handlers that heed their context return now; the others are left
+		// behind, and their messages come back after their visibility.
+		select {
+		case <-handled:
+		case <-time.After(time.Second):
+		}
+	}
+	close(r.done)
+	<-deleted
+	<-hbDone
+	return nil
+}
+
+// receive is one receiver's loop.
+func (r *run) receive(ctx context.Context) {
+	o := r.w.o
+	retry := 0
+	for ctx.Err() == nil {
+		// Take one slot (waiting for it), then as many more as are free.
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	more:
+		for n < o.batch {
+			select {
+			case r.slots <- struct{}{}:
+				n++
+			default:
+				break more
+			}
+		}
+		ds, err := r.w.q.Receive(ctx, n, o.wait, o.visibility)
+		for range n - len(ds) {
+			<-r.slots
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			delay := backoff(100*time.Millisecond, 30*time.Second, retry)
+			retry++
+			o.log.Warn("receiving failed: retrying", "queue", r.w.transport, "error", err, "in", delay)
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		retry = 0
+		if !o.fifo {
+			for _, d := range ds {
+				r.wg.Add(1)
+				go func() {
+					defer r.wg.Done()
+					r.handle(d)
+					<-r.slots
+				}()
+			}
+			continue
+		}
+		for _, group := range groups(ds) {
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				r.handleGroup(group)
+			}()
+		}
+	}
+}
+
+// groups splits a FIFO batch into its groups, keeping the order.
+func groups(ds []Delivery) [][]Delivery {
+	var order []string
+	byGroup := map[string][]Delivery{}
+	for _, d := range ds {
+		if _, ok := byGroup[d.GroupID]; !ok {
+			order = append(order, d.GroupID)
+		}
+		byGroup[d.GroupID] = append(byGroup[d.GroupID], d)
+	}
+	out := make([][]Delivery, len(order))
+	for i, g := range order {
+		out[i] = byGroup[g]
+	}
+	return out
+}
+
+// handleGroup handles a FIFO group's messages in order. After a retryable
+// failure, or once shutdown began, the rest is released unhandled, to come
+// back in order.
+func (r *run) handleGroup(ds []Delivery) {
+	for i, d := range ds {
+		select {
+		case <-r.stopping:
+			r.release(ds[i:])
+			return
+		default:
+		}
+		o := r.handle(d)
+		<-r.slots
+		if o == outcomeRetry {
+			r.release(ds[i+1:])
+			return
+		}
+	}
+}
+
+// release makes received messages visible again at once, and frees their
+// slots.
+func (r *run) release(ds []Delivery) {
+	for _, d := range ds {
+		if err := r.w.q.ChangeVisibility(r.work, d, 0); err != nil {
+			r.w.o.log.Warn("releasing a message", "queue", r.w.transport, "message", d.ID, "error", err)
+		}
+		<-r.slots
+	}
+}
+
+type outcome int
+
+const (
+	outcomeAck outcome = iota
+	outcomeRetry
+	outcomeDeadLetter
+)
+
+// handle handles one delivery and settles it: deleted, retried later, or
+// dead-lettered.
+func (r *run) handle(d Delivery) outcome {
+	log := r.w.o.log
+	e, err := r.w.decode(d)
+	if err != nil {
+		return r.deadLetter(d, fmt.Errorf("malformed message: %w", err))
+	}
+	f := &flight{d: d, deadline: time.Now().Add(r.w.o.visibility)}
+	r.inflight.Store(d.Handle, f)
+	err = r.call(&events.Message{Event: e, ReceiveCount: d.ReceiveCount, GroupID: d.GroupID, Transport: r.w.transport})
+	r.inflight.Delete(d.Handle)
+	if r.work.Err() != nil {
+		// Shutdown timed out: the message is abandoned to its visibility.
+		return outcomeRetry
+	}
+	switch {
+	case err == nil:
+		select {
+		case r.acks <- d:
+		case <-r.done: // left behind by a timed-out shutdown
+		}
+		return outcomeAck
+	case events.IsPermanent(err):
+		return r.deadLetter(d, err)
+	default:
+		delay := backoff(r.w.o.backoffBase, r.w.o.backoffMax, d.ReceiveCount-1)
+		log.Info("handler failed: retrying", "queue", r.w.transport, "message", d.ID, "event", e.ID(),
+			"receive_count", d.ReceiveCount, "error", err, "in", delay)
+		r.retry(d, delay)
+		return outcomeRetry
+	}
+}
+
+// call runs the handler, turning a panic into a retryable error.
+func (r *run) call(m *events.Message) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.w.o.log.Error("handler panicked", "queue", r.w.transport, "event", m.Event.ID(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+	}()
+	return r.h.Handle(r.work, m)
+}
+
+func (r *run) retry(d Delivery, delay time.Duration) {
+	if err := r.w.q.ChangeVisibility(r.work, d, delay); err != nil {
+		r.w.o.log.Warn("delaying a retry", "queue", r.w.transport, "message", d.ID, "error", err)
+	}
+}
+
+// deadLetter moves d to the dead-letter queue with the reason; without one,
+// the message stays to be retried (never dropped).
+func (r *run) deadLetter(d Delivery, reason error) outcome {
+	err := r.w.q.DeadLetter(r.work, d, reason.Error())
+	switch {
+	case err == nil:
+		r.w.o.log.Warn("dead-lettered", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
+		return outcomeDeadLetter
+	case errors.Is(err, ErrNoDeadLetterQueue):
+		delay := backoff(r.w.o.backoffBase, r.w.o.backoffMax, d.ReceiveCount-1)
+		r.w.o.log.Error("cannot dead-letter: no dead-letter queue; the message stays", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
+		r.retry(d, delay)
+	default:
+		r.w.o.log.Error("dead-lettering failed: the message comes back after its visibility timeout", "queue", r.w.transport, "message", d.ID, "error", err)
+	}
+	return outcomeRetry
+}
+
+// deleter deletes acknowledged messages in batches of up to 10.
+func (r *run) deleter() {
+	const flushAfter = 20 * time.Millisecond
+	batch := make([]Delivery, 0, 10)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := r.w.q.Delete(ctx, batch); err != nil {
+			r.w.o.log.Warn("deleting handled messages: they may be delivered again", "queue", r.w.transport, "error", err)
+		}
+		cancel()
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case <-r.done:
+			for {
+				select {
+				case d := <-r.acks:
+					batch = append(batch, d)
+					if len(batch) == cap(batch) {
+						flush()
+					}
+				default:
+					flush()
+					return
+				}
+			}
+		case d := <-r.acks:
+			batch = append(batch, d)
+			if len(batch) == cap(batch) {
+				flush()
+				timer.Stop()
+			} else if len(batch) == 1 {
+				timer.Reset(flushAfter)
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}
+
+// heartbeat extends the visibility of messages whose handlers run long.
+func (r *run) heartbeat() {
+	vis := r.w.o.visibility
+	tick := time.NewTicker(max(vis/4, 50*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-r.done:
+			return
+		}
+		now := time.Now()
+		r.inflight.Range(func(_, v any) bool {
+			f := v.(*flight)
+			f.mu.Lock()
+			due := f.deadline.Sub(now) < vis/2
+			if due {
+				f.deadline = now.Add(vis)
+			}
+			f.mu.Unlock()
+			if due {
+				if err := r.w.q.ChangeVisibility(r.work, f.d, vis); err != nil {
+					r.w.o.log.Warn("extending visibility", "queue", r.w.transport, "message", f.d.ID, "error", err)
+				}
+			}
+			return true
+		})
+	}
+}
+
+// backoff is base * 2^n, at most max, with 20% jitter.
+func backoff(base, max time.Duration, n int) time.Duration {
+	d := base
+	for range min(n, 30) {
+		d *= 2
+		if d >= max {
+			d = max
+			break
+		}
+	}
+	if d > max {
+		d = max
+	}
+	jitter := time.Duration(rand.Int64N(int64(d)/5 + 1))
+	return d - d/10 + jitter
+}
