@@ -235,31 +235,34 @@ func groups(ds []Delivery) [][]Delivery {
 	return out
 }
 
-// handleGroup handles a FIFO group's messages in order. After a retryable
-// failure, or once shutdown began, the rest is released unhandled, to come
-// back in order.
+// handleGroup handles a FIFO group's messages in order. Once shutdown
+// began, the rest is released at once. After a retryable failure the rest
+// is hidden as long as the failed message, so that the group comes back
+// whole and in order: SQS keeps a group locked while one of its messages is
+// in flight, but LocalStack unlocks it when any released message is
+// visible again.
 func (r *run) handleGroup(ds []Delivery) {
 	for i, d := range ds {
 		select {
 		case <-r.stopping:
-			r.release(ds[i:])
+			r.release(ds[i:], 0)
 			return
 		default:
 		}
-		o := r.handle(d)
+		o, delay := r.handle(d)
 		<-r.slots
 		if o == outcomeRetry {
-			r.release(ds[i+1:])
+			r.release(ds[i+1:], delay)
 			return
 		}
 	}
 }
 
-// release makes received messages visible again at once, and frees their
-// slots.
-func (r *run) release(ds []Delivery) {
+// release hides received messages for delay (0: visible at once) and frees
+// their slots.
+func (r *run) release(ds []Delivery, delay time.Duration) {
 	for _, d := range ds {
-		if err := r.w.q.ChangeVisibility(r.work, d, 0); err != nil {
+		if err := r.w.q.ChangeVisibility(r.work, d, delay); err != nil {
 			r.w.o.log.Warn("releasing a message", "queue", r.w.transport, "message", d.ID, "error", err)
 		}
 		<-r.slots
@@ -274,9 +277,9 @@ const (
 	outcomeDeadLetter
 )
 
-// handle handles one delivery and settles it: deleted, retried later, or
-// dead-lettered.
-func (r *run) handle(d Delivery) outcome {
+// handle handles one delivery and settles it: deleted, retried after the
+// delay it returns, or dead-lettered.
+func (r *run) handle(d Delivery) (outcome, time.Duration) {
 	log := r.w.o.log
 	e, err := r.w.decode(d)
 	if err != nil {
@@ -288,7 +291,7 @@ func (r *run) handle(d Delivery) outcome {
 	r.inflight.Delete(d.Handle)
 	if r.work.Err() != nil {
 		// Shutdown timed out: the message is abandoned to its visibility.
-		return outcomeRetry
+		return outcomeRetry, r.w.o.visibility
 	}
 	switch {
 	case err == nil:
@@ -296,7 +299,7 @@ func (r *run) handle(d Delivery) outcome {
 		case r.acks <- d:
 		case <-r.done: // left behind by a timed-out shutdown
 		}
-		return outcomeAck
+		return outcomeAck, 0
 	case events.IsPermanent(err):
 		return r.deadLetter(d, err)
 	default:
@@ -304,7 +307,7 @@ func (r *run) handle(d Delivery) outcome {
 		log.Info("handler failed: retrying", "queue", r.w.transport, "message", d.ID, "event", e.ID(),
 			"receive_count", d.ReceiveCount, "error", err, "in", delay)
 		r.retry(d, delay)
-		return outcomeRetry
+		return outcomeRetry, delay
 	}
 }
 
@@ -327,20 +330,21 @@ func (r *run) retry(d Delivery, delay time.Duration) {
 
 // deadLetter moves d to the dead-letter queue with the reason; without one,
 // the message stays to be retried (never dropped).
-func (r *run) deadLetter(d Delivery, reason error) outcome {
+func (r *run) deadLetter(d Delivery, reason error) (outcome, time.Duration) {
 	err := r.w.q.DeadLetter(r.work, d, reason.Error())
 	switch {
 	case err == nil:
 		r.w.o.log.Warn("dead-lettered", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
-		return outcomeDeadLetter
+		return outcomeDeadLetter, 0
 	case errors.Is(err, ErrNoDeadLetterQueue):
 		delay := backoff(r.w.o.backoffBase, r.w.o.backoffMax, d.ReceiveCount-1)
 		r.w.o.log.Error("cannot dead-letter: no dead-letter queue; the message stays", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
 		r.retry(d, delay)
+		return outcomeRetry, delay
 	default:
 		r.w.o.log.Error("dead-lettering failed: the message comes back after its visibility timeout", "queue", r.w.transport, "message", d.ID, "error", err)
+		return outcomeRetry, r.w.o.visibility
 	}
-	return outcomeRetry
 }
 
 // deleter deletes acknowledged messages in batches of up to 10.
