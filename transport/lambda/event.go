@@ -38,6 +38,29 @@ type event struct {
 	MethodArn          string   `json:"methodArn"`
 	RouteArn           string   `json:"routeArn"`
 	IdentitySource     []string `json:"identitySource"`
+
+	// SQS event source mapping
+	Records []sqsRecord `json:"Records"`
+
+	// EventBridge target (decoded again as an events.Envelope when seen)
+	DetailType *string `json:"detail-type"`
+	Source     *string `json:"source"`
+}
+
+// sqsRecord is one message of an SQS event.
+type sqsRecord struct {
+	MessageID         string             `json:"messageId"`
+	ReceiptHandle     string             `json:"receiptHandle"`
+	Body              string             `json:"body"`
+	Attributes        map[string]string  `json:"attributes"`
+	MessageAttributes map[string]sqsAttr `json:"messageAttributes"`
+	EventSource       string             `json:"eventSource"`
+	EventSourceARN    string             `json:"eventSourceARN"`
+}
+
+type sqsAttr struct {
+	StringValue *string `json:"stringValue"`
+	DataType    string  `json:"dataType"`
 }
 
 type requestContext struct {
@@ -64,16 +87,22 @@ const (
 	shapeTokenAuth           // REST API TOKEN authorizer
 	shapeRequestAuth         // REST API REQUEST authorizer (IAM policy answer)
 	shapeRequestAuthV2       // HTTP API REQUEST authorizer, payload 2.0 (simple answer)
+	shapeSQS                 // SQS event source mapping
+	shapeEventBridge         // EventBridge rule target
 )
 
 func (s shape) String() string {
 	return [...]string{"unknown", "API Gateway REST", "API Gateway HTTP API", "Function URL",
-		"TOKEN authorizer", "REQUEST authorizer", "HTTP API REQUEST authorizer"}[s]
+		"TOKEN authorizer", "REQUEST authorizer", "HTTP API REQUEST authorizer", "SQS", "EventBridge"}[s]
 }
 
 // shapeOf tells what e is.
 func shapeOf(e *event) shape {
 	switch {
+	case len(e.Records) > 0 && e.Records[0].EventSource == "aws:sqs":
+		return shapeSQS
+	case e.DetailType != nil && e.Source != nil:
+		return shapeEventBridge
 	case e.Type == "TOKEN" && e.AuthorizationToken != nil:
 		return shapeTokenAuth
 	case e.Type == "REQUEST" && e.RouteArn != "" && e.Version == "2.0":

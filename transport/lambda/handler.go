@@ -1,8 +1,10 @@
 // Package lambda is the Lambda door of a cws App. One handler answers API
 // Gateway REST (v1 proxy, multi-value query and headers included), HTTP API
 // (payload 2.0), Lambda Function URL and the API Gateway authorizer events,
-// telling them apart by their shape; every request goes through App.Serve,
-// the same dispatch path as the local HTTP server.
+// SQS event source mappings (partial batch responses) and EventBridge rule
+// targets, telling them apart by their shape. Every request goes through
+// App.Serve, the dispatch path of the local server; SQS and EventBridge
+// events go through the events handler (an events.Door).
 package lambda
 
 import (
@@ -13,14 +15,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
+	awsevents "github.com/aws/aws-lambda-go/events"
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/runtime"
+	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
 // ErrUnauthorized is what a REST API authorizer returns for a missing token;
@@ -30,11 +35,25 @@ var ErrUnauthorized = errors.New("Unauthorized")
 // Handler answers Lambda events for an App. It implements the aws-lambda-go
 // lambda.Handler interface.
 type Handler struct {
-	app *runtime.App
+	app         *runtime.App
+	events      events.Handler
+	dlq         cwssqs.API
+	dlqURL      string
+	concurrency int
+	log         *slog.Logger
 }
 
 // NewHandler returns the Lambda door of app.
-func NewHandler(app *runtime.App) *Handler { return &Handler{app: app} }
+func NewHandler(app *runtime.App, opts ...Option) *Handler {
+	h := &Handler{app: app, concurrency: 10, log: slog.Default()}
+	for _, opt := range opts {
+		opt(h)
+	}
+	if h.events == nil {
+		h.events = events.NewDoor(app, events.WithDoorLogger(h.log))
+	}
+	return h
+}
 
 // Start runs the Lambda runtime loop with the door of app; it does not
 // return.
@@ -62,8 +81,12 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		out, err = h.policy(ctx, arn, headerValue(e, "Authorization"))
 	case shapeRequestAuthV2:
 		out, err = h.simple(ctx, e)
+	case shapeSQS:
+		out = h.sqsBatch(ctx, e.Records)
+	case shapeEventBridge:
+		err = h.eventBridge(ctx, payload)
 	default:
-		return nil, errors.New("cws: unsupported Lambda event: not an API Gateway, Function URL or authorizer event")
+		return nil, errors.New("cws: unsupported Lambda event: not an API Gateway, Function URL, authorizer, SQS or EventBridge event")
 	}
 	if err != nil {
 		return nil, err
@@ -88,7 +111,7 @@ func request(e *event, method, path string) (*runtime.Request, error) {
 	return req, nil
 }
 
-func (h *Handler) rest(ctx context.Context, e *event) (*events.APIGatewayProxyResponse, error) {
+func (h *Handler) rest(ctx context.Context, e *event) (*awsevents.APIGatewayProxyResponse, error) {
 	path := e.Path
 	if e.Version == "1.0" {
 		// HTTP API payload 1.0 delivers the path decoded.
@@ -125,7 +148,7 @@ func (h *Handler) rest(ctx context.Context, e *event) (*events.APIGatewayProxyRe
 	if err != nil {
 		return nil, err
 	}
-	out := &events.APIGatewayProxyResponse{StatusCode: resp.Status, Body: body, IsBase64Encoded: b64}
+	out := &awsevents.APIGatewayProxyResponse{StatusCode: resp.Status, Body: body, IsBase64Encoded: b64}
 	multi := false
 	for _, vs := range resp.Header {
 		multi = multi || len(vs) > 1
@@ -147,7 +170,7 @@ func (h *Handler) rest(ctx context.Context, e *event) (*events.APIGatewayProxyRe
 	return out, nil
 }
 
-func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*events.APIGatewayV2HTTPResponse, error) {
+func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awsevents.APIGatewayV2HTTPResponse, error) {
 	path := e.RawPath
 	if st := e.RequestContext.Stage; st != "" && st != "$default" {
 		// A named stage of an HTTP API prefixes the path.
@@ -179,7 +202,7 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*events
 	if err != nil {
 		return nil, err
 	}
-	out := &events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Body: body, IsBase64Encoded: b64}
+	out := &awsevents.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Body: body, IsBase64Encoded: b64}
 	if len(resp.Header) > 0 || resp.ContentType != "" {
 		out.Headers = make(map[string]string, len(resp.Header)+1)
 		if resp.ContentType != "" {
@@ -239,7 +262,7 @@ func headerValue(e *event, name string) string {
 // policy answers a REST API authorizer: a missing token is ErrUnauthorized
 // (401), a refused one a Deny policy (403), an accepted one an Allow policy
 // for every route of the stage, so that a cached answer serves them all.
-func (h *Handler) policy(ctx context.Context, arn, token string) (*events.APIGatewayCustomAuthorizerResponse, error) {
+func (h *Handler) policy(ctx context.Context, arn, token string) (*awsevents.APIGatewayCustomAuthorizerResponse, error) {
 	if token == "" {
 		return nil, ErrUnauthorized
 	}
@@ -251,11 +274,11 @@ func (h *Handler) policy(ctx context.Context, arn, token string) (*events.APIGat
 	if ok {
 		effect = "Allow"
 	}
-	return &events.APIGatewayCustomAuthorizerResponse{
+	return &awsevents.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: "cws",
-		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+		PolicyDocument: awsevents.APIGatewayCustomAuthorizerPolicy{
 			Version: "2012-10-17",
-			Statement: []events.IAMPolicyStatement{{
+			Statement: []awsevents.IAMPolicyStatement{{
 				Action:   []string{"execute-api:Invoke"},
 				Effect:   effect,
 				Resource: []string{stageWildcard(arn)},
@@ -278,7 +301,7 @@ func stageWildcard(arn string) string {
 // simple answers an HTTP API REQUEST authorizer with a simple response. API
 // Gateway itself answers 401 when the identity source is missing; a refused
 // token is isAuthorized false (403).
-func (h *Handler) simple(ctx context.Context, e *event) (*events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+func (h *Handler) simple(ctx context.Context, e *event) (*awsevents.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	token := headerValue(e, "Authorization")
 	if token == "" && len(e.IdentitySource) > 0 {
 		token = e.IdentitySource[0]
@@ -287,5 +310,5 @@ func (h *Handler) simple(ctx context.Context, e *event) (*events.APIGatewayV2Cus
 	if err != nil {
 		return nil, fmt.Errorf("cws: authorizer: %w", err)
 	}
-	return &events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: ok}, nil
+	return &awsevents.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: ok}, nil
 }

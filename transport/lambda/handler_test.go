@@ -84,14 +84,19 @@ func (shop) GetCookies(ctx context.Context) string {
 	return "cookies"
 }
 
-func newHandler(t testing.TB) *cwslambda.Handler {
+func newApp(t testing.TB) *runtime.App {
 	t.Helper()
 	app, err := runtime.New(shop{}, runtime.WithAuthorizer(runtime.TokenAuthorizer(token)),
 		runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cwslambda.NewHandler(app)
+	return app
+}
+
+func newHandler(t testing.TB) *cwslambda.Handler {
+	t.Helper()
+	return cwslambda.NewHandler(newApp(t), cwslambda.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 }
 
 // TestGolden hands every event of testdata to the handler and compares the

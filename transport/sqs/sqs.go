@@ -45,7 +45,6 @@ type Queue struct {
 	url     string
 	fifo    bool
 	dlqURL  string
-	dlqFIFO bool
 }
 
 // QueueOption configures a Queue.
@@ -81,7 +80,6 @@ func NewQueue(ctx context.Context, client API, url string, opts ...QueueOption) 
 			}
 		}
 	}
-	q.dlqFIFO = strings.HasSuffix(q.dlqURL, ".fifo")
 	return q, nil
 }
 
@@ -184,15 +182,27 @@ func (q *Queue) ChangeVisibility(ctx context.Context, d queue.Delivery, timeout 
 // maxReasonLen bounds the reason attached to a dead letter.
 const maxReasonLen = 4096
 
-// DeadLetter implements queue.Queue: it sends the message, its attributes
-// and the reason (attributes cws-dead-letter-reason, cws-dead-letter-source)
-// to the dead-letter queue, then deletes it. SQS carries 10 attributes: the
-// reason always goes, the source when there is room, and an original
-// attribute is dropped (the last by name) only to make room for the reason.
+// DeadLetter implements queue.Queue: it sends the message to the
+// dead-letter queue with the reason (see SendDeadLetter), then deletes it.
 func (q *Queue) DeadLetter(ctx context.Context, d queue.Delivery, reason string) error {
 	if q.dlqURL == "" {
 		return queue.ErrNoDeadLetterQueue
 	}
+	if err := SendDeadLetter(ctx, q.client, q.dlqURL, q.url, d, reason); err != nil {
+		return err
+	}
+	if _, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(d.Handle)}); err != nil {
+		return fmt.Errorf("deleting the dead-lettered message: %w", err)
+	}
+	return nil
+}
+
+// SendDeadLetter sends a message, its attributes and the reason
+// (attributes cws-dead-letter-reason and cws-dead-letter-source) to the
+// dead-letter queue dlqURL. SQS carries 10 attributes: the reason always
+// goes, the source when there is room, and original attributes are dropped
+// (the last by name) only to make room for the reason.
+func SendDeadLetter(ctx context.Context, client API, dlqURL, source string, d queue.Delivery, reason string) error {
 	if len(reason) > maxReasonLen {
 		reason = reason[:maxReasonLen] + "…"
 	}
@@ -212,10 +222,10 @@ func (q *Queue) DeadLetter(ctx context.Context, d queue.Delivery, reason string)
 	}
 	attrs[events.AttrDeadLetterReason] = stringAttr(reason)
 	if len(attrs) < events.MaxSQSAttributes {
-		attrs[events.AttrDeadLetterSource] = stringAttr(q.url)
+		attrs[events.AttrDeadLetterSource] = stringAttr(source)
 	}
-	in := &sqs.SendMessageInput{QueueUrl: aws.String(q.dlqURL), MessageBody: aws.String(d.Body), MessageAttributes: attrs}
-	if q.dlqFIFO {
+	in := &sqs.SendMessageInput{QueueUrl: aws.String(dlqURL), MessageBody: aws.String(d.Body), MessageAttributes: attrs}
+	if strings.HasSuffix(dlqURL, ".fifo") {
 		group := d.GroupID
 		if group == "" {
 			group = "dead-letters"
@@ -223,11 +233,8 @@ func (q *Queue) DeadLetter(ctx context.Context, d queue.Delivery, reason string)
 		in.MessageGroupId = aws.String(group)
 		in.MessageDeduplicationId = aws.String(dedupID(d.ID))
 	}
-	if _, err := q.client.SendMessage(ctx, in); err != nil {
-		return fmt.Errorf("sending to the dead-letter queue: %w", err)
-	}
-	if _, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(d.Handle)}); err != nil {
-		return fmt.Errorf("deleting the dead-lettered message: %w", err)
+	if _, err := client.SendMessage(ctx, in); err != nil {
+		return fmt.Errorf("sending to the dead-letter queue %s: %w", dlqURL, err)
 	}
 	return nil
 }
