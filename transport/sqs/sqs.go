@@ -41,10 +41,10 @@ type API interface {
 
 // Queue is an SQS queue as the worker consumes it.
 type Queue struct {
-	client  API
-	url     string
-	fifo    bool
-	dlqURL  string
+	client API
+	url    string
+	fifo   bool
+	dlqURL string
 }
 
 // QueueOption configures a Queue.
