@@ -184,7 +184,9 @@ func (equalNull) match(v *value) bool { return v.kind == kindNull }
 
 type equalFold string
 
-func (c equalFold) match(v *value) bool { return v.kind == kindString && strings.EqualFold(v.s, string(c)) }
+func (c equalFold) match(v *value) bool {
+	return v.kind == kindString && strings.EqualFold(v.s, string(c))
+}
 
 type prefix struct {
 	s    string
