@@ -48,4 +48,18 @@ func memoryTransport(fifo bool) func(t *testing.T) *transporttest.Transport {
 func TestConformance(t *testing.T) {
 	t.Run("standard", func(t *testing.T) { transporttest.Run(t, memoryTransport(false)) })
 	t.Run("fifo", func(t *testing.T) { transporttest.Run(t, memoryTransport(true)) })
+	// The bus: a rule sends the events to the queue the consumer reads.
+	t.Run("bus", func(t *testing.T) {
+		transporttest.Run(t, func(t *testing.T) *transporttest.Transport {
+			tr := memoryTransport(false)(t)
+			q := tr.Publisher.(*memory.Queue)
+			bus := memory.NewBus("bus")
+			if err := bus.PutRule("to-queue", `{"source":["cws/transporttest"]}`, q); err != nil {
+				t.Fatal(err)
+			}
+			tr.Publisher = bus
+			tr.MaxEventSize = events.MaxPutEventsEntrySize
+			return tr
+		})
+	})
 }

@@ -1,0 +1,137 @@
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/pattern"
+)
+
+// Bus is an in-memory event bus with EventBridge's rules: an event is
+// wrapped in EventBridge's envelope (Source the event's source, DetailType
+// its type, Detail the event), each rule's pattern is matched against the
+// envelope, and the rules that match send it to their target queues, as
+// EventBridge does to SQS targets. It is safe for concurrent use.
+type Bus struct {
+	name    string
+	account string
+	region  string
+	matcher *pattern.Matcher
+
+	mu    sync.RWMutex
+	rules map[string]rule
+}
+
+type rule struct {
+	pattern string
+	targets []*Queue
+}
+
+// BusOption configures a Bus.
+type BusOption func(*Bus)
+
+// WithAccount sets the account and region of the envelopes (default
+// 000000000000 and us-east-1, LocalStack's).
+func WithAccount(account, region string) BusOption {
+	return func(b *Bus) { b.account, b.region = account, region }
+}
+
+// NewBus returns a bus without rules.
+func NewBus(name string, opts ...BusOption) *Bus {
+	b := &Bus{name: name, account: "000000000000", region: "us-east-1", matcher: pattern.NewMatcher(), rules: map[string]rule{}}
+	for _, opt := range opts {
+		opt(b)
+	}
+	return b
+}
+
+// Name returns the bus's name.
+func (b *Bus) Name() string { return b.name }
+
+// PutRule adds (or replaces) a rule: events matching the pattern go to the
+// targets. An invalid pattern is a *pattern.InvalidError with AWS's reason.
+func (b *Bus) PutRule(name, eventPattern string, targets ...*Queue) error {
+	p, err := pattern.Compile([]byte(eventPattern))
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rules[name] = rule{pattern: eventPattern, targets: targets}
+	b.matcher.Add(name, p)
+	return nil
+}
+
+// RemoveRule removes a rule.
+func (b *Bus) RemoveRule(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.rules, name)
+	b.matcher.Remove(name)
+}
+
+// Rules returns the rules' names and patterns, sorted by name.
+func (b *Bus) Rules() [][2]string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([][2]string, 0, len(b.rules))
+	for n, r := range b.rules {
+		out = append(out, [2]string{n, r.pattern})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// Publish implements events.Publisher: each event is put on the bus.
+func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
+	for _, e := range evs {
+		env, err := events.EnvelopeFor(e, b.account, b.region, nil)
+		if err != nil {
+			return err
+		}
+		if err := events.CheckEntry(env.Source, env.DetailType, string(env.Detail), nil); err != nil {
+			return fmt.Errorf("event %s: %w", e.ID(), err)
+		}
+		group := e.Source()
+		if g, ok := e.Extensions()[events.ExtGroup]; ok {
+			group = fmt.Sprint(g)
+		}
+		if _, err := b.Put(ctx, env, group); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Put puts an EventBridge event (a native one, such as a Scheduled Event,
+// or a wrapped CloudEvent) on the bus and returns the rules it matched.
+// group is the message group on FIFO targets.
+func (b *Bus) Put(ctx context.Context, env events.Envelope, group string) ([]string, error) {
+	body, err := json.Marshal(env)
+	if err != nil {
+		return nil, fmt.Errorf("encoding event %s: %w", env.ID, err)
+	}
+	flat, err := pattern.Flatten(body)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.RLock()
+	matched := b.matcher.MatchEvent(flat)
+	var targets []*Queue
+	for _, name := range matched {
+		targets = append(targets, b.rules[name].targets...)
+	}
+	b.mu.RUnlock()
+	for _, q := range targets {
+		if _, err := q.Send(ctx, Outgoing{Body: string(body), GroupID: group, DedupID: env.ID}); err != nil {
+			return matched, fmt.Errorf("bus %s to queue %s: %w", b.name, q.Name(), err)
+		}
+	}
+	return matched, nil
+}
