@@ -79,14 +79,39 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	case mode != "":
 		return fmt.Errorf("unknown %s %q", EnvMode, mode)
 	case onLambda:
-		lambda.StartWithOptions(cwslambda.NewHandler(app), lambda.WithContext(ctx))
+		opts, err := lambdaOptions(ctx, app, logger)
+		if err != nil {
+			return err
+		}
+		lambda.StartWithOptions(cwslambda.NewHandler(app, opts...), lambda.WithContext(ctx))
 		return nil
 	}
+	return serveLocal(ctx, app, logger)
+}
+
+// serveLocal runs the local server and the asynchronous door until ctx is
+// done, then stops both gracefully.
+func serveLocal(ctx context.Context, app *runtime.App, logger *slog.Logger) error {
 	addr := os.Getenv(EnvAddr)
 	if addr == "" {
 		addr = DefaultAddr
 	}
-	return cwshttp.ListenAndServe(ctx, addr, app, cwshttp.WithLogger(logger))
+	ad, err := newAsyncDoor(ctx, app, logger)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	consumed := make(chan error, 1)
+	go func() { consumed <- ad.consumer.Consume(ctx, ad.door) }()
+	logger.Info("consuming events", "service", app.Name(), "from", ad.describe, "endpoint", cwshttp.EventsPath)
+	handler := cwshttp.NewHandler(app, cwshttp.WithEventsEndpoint(ad.publisher))
+	err = cwshttp.ListenAndServe(ctx, addr, handler, cwshttp.WithLogger(logger))
+	cancel()
+	if cerr := <-consumed; err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func writeRoutes(w io.Writer, app *runtime.App) error {

@@ -221,3 +221,90 @@ func TestRunModes(t *testing.T) {
 		t.Errorf("logs: %s", logs.String())
 	}
 }
+
+// TestCrudThroughLocalEvents invokes examples/crud's POST / as a CloudEvent
+// through the local events endpoint; the item is then visible through
+// GET /. A refused invocation is dead-lettered with its reason.
+func TestCrudThroughLocalEvents(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "crud")
+	if out, err := exec.Command("go", "build", "-o", bin, "./examples/crud").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "TOKEN=local-token")
+	logs := &testutil.SyncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	base := "http://" + addr
+	do := func(method, path, contentType, body string) (int, string) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "local-token")
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if status, _ := do("GET", "/service/test", "", ""); status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service did not start: %s", logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	invoke := `{"specversion":"1.0","id":"inv-1","source":"cws/test","type":"cws.invoke","subject":"POST /",` +
+		`"datacontenttype":"application/json","data":{"name":"kettle","price":30,"tags":["kitchen"]},` +
+		`"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}`
+	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", invoke); status != 202 {
+		t.Fatalf("posting the invocation: %d %s", status, body)
+	}
+	// The same event again: a duplicate, run once.
+	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", invoke); status != 202 {
+		t.Fatalf("posting the duplicate: %d %s", status, body)
+	}
+	want := `[{"id":1,"name":"kettle","price":30,"tags":["kitchen"]}]`
+	for {
+		status, body := do("GET", "/", "", "")
+		if status == 200 && body == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET / = %d %s, want %s\n%s", status, body, want, logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	refused := `{"specversion":"1.0","id":"inv-2","source":"cws/test","type":"cws.invoke","subject":"DELETE /42"}`
+	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", refused); status != 202 {
+		t.Fatalf("posting the refused invocation: %d %s", status, body)
+	}
+	// The refused invocation is dead-lettered with its reason; the
+	// duplicate (retried later when it came while the first ran) runs
+	// nothing; the trace context reaches the logs.
+	for _, s := range []string{"dead-lettered", "DELETE /42 answered 404: no item 42", "trace_id=4bf92f3577b34da6a3ce929d0e0e4736",
+		"duplicate invocation: not run again"} {
+		for !strings.Contains(logs.String(), s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the logs lack %q:\n%s", s, logs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if status, body := do("GET", "/", "", ""); body != want {
+		t.Errorf("after the duplicate: %d %s", status, body)
+	}
+}

@@ -14,19 +14,31 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/runtime"
 )
 
 // Handler serves an App over net/http.
 type Handler struct {
-	app *runtime.App
+	app    *runtime.App
+	events events.Publisher
 }
 
 // NewHandler returns the net/http door of app.
-func NewHandler(app *runtime.App) *Handler { return &Handler{app: app} }
+func NewHandler(app *runtime.App, opts ...HandlerOption) *Handler {
+	h := &Handler{app: app}
+	for _, opt := range opts {
+		opt(h)
+	}
+	return h
+}
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.events != nil && r.URL.Path == EventsPath {
+		h.serveEvents(w, r)
+		return
+	}
 	req := runtime.Request{
 		Method:     r.Method,
 		Path:       r.URL.EscapedPath(),
@@ -108,10 +120,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *serverOptions) { o.logge
 // connections.
 func WithReady(fn func(addr net.Addr)) Option { return func(o *serverOptions) { o.ready = fn } }
 
-// ListenAndServe serves app on addr until ctx is done, then shuts down
+// ListenAndServe serves h on addr until ctx is done, then shuts down
 // gracefully: it stops accepting, lets in-flight requests finish (up to the
 // shutdown timeout) and returns nil.
-func ListenAndServe(ctx context.Context, addr string, app *runtime.App, opts ...Option) error {
+func ListenAndServe(ctx context.Context, addr string, h http.Handler, opts ...Option) error {
 	o := serverOptions{shutdownTimeout: 10 * time.Second, logger: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
@@ -121,14 +133,14 @@ func ListenAndServe(ctx context.Context, addr string, app *runtime.App, opts ...
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           NewHandler(app),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	o.logger.Info("serving", "service", app.Name(), "stage", app.Stage(), "addr", "http://"+ln.Addr().String())
+	o.logger.Info("serving", "addr", "http://"+ln.Addr().String())
 	if o.ready != nil {
 		o.ready(ln.Addr())
 	}
@@ -145,6 +157,6 @@ func ListenAndServe(ctx context.Context, addr string, app *runtime.App, opts ...
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	o.logger.Info("stopped", "service", app.Name())
+	o.logger.Info("stopped", "addr", "http://"+ln.Addr().String())
 	return nil
 }

@@ -125,7 +125,7 @@ func TestGracefulShutdown(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- cwshttp.ListenAndServe(ctx, "127.0.0.1:0", app,
+		done <- cwshttp.ListenAndServe(ctx, "127.0.0.1:0", cwshttp.NewHandler(app),
 			cwshttp.WithReady(func(a net.Addr) { addrc <- a }),
 			cwshttp.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	}()
@@ -182,7 +182,7 @@ func TestListenError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = cwshttp.ListenAndServe(context.Background(), ln.Addr().String(), newApp(t, &svc{}))
+	err = cwshttp.ListenAndServe(context.Background(), ln.Addr().String(), cwshttp.NewHandler(newApp(t, &svc{})))
 	if err == nil || !strings.Contains(err.Error(), "listening on") {
 		t.Errorf("busy port: %v", err)
 	}

@@ -1,0 +1,100 @@
+package http_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coworks-go/cws/runtime"
+	cwshttp "github.com/coworks-go/cws/transport/http"
+	"github.com/coworks-go/cws/transport/memory"
+)
+
+func TestEventsEndpoint(t *testing.T) {
+	app := newApp(t, &svc{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("tok")))
+	q := memory.NewQueue("events", memory.WithMaxMessageSize(4096))
+	srv := httptest.NewServer(cwshttp.NewHandler(app, cwshttp.WithEventsEndpoint(q)))
+	defer srv.Close()
+
+	post := func(method, token string, header map[string]string, body string) (int, string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+cwshttp.EventsPath, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", token)
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	structured := `{"specversion":"1.0","id":"s1","source":"test","type":"cws.invoke","subject":"POST /echo","datacontenttype":"application/json","data":{"a":1}}`
+
+	status, body, _ := post("POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"}, structured)
+	var ack struct {
+		Accepted int
+		IDs      []string
+	}
+	if err := json.Unmarshal([]byte(body), &ack); status != 202 || err != nil || ack.Accepted != 1 || ack.IDs[0] != "s1" {
+		t.Errorf("structured: %d %s", status, body)
+	}
+	status, body, _ = post("POST", "tok", map[string]string{"Content-Type": "application/json", "Ce-Specversion": "1.0", "Ce-Id": "b1",
+		"Ce-Source": "test", "Ce-Type": "cws.invoke", "Ce-Subject": "POST /echo"}, `{"b":2}`)
+	if status != 202 {
+		t.Errorf("binary: %d %s", status, body)
+	}
+	status, body, _ = post("POST", "tok", map[string]string{"Content-Type": "application/cloudevents-batch+json"},
+		`[{"specversion":"1.0","id":"x1","source":"t","type":"order.completed"},{"specversion":"1.0","id":"x2","source":"t","type":"order.completed"}]`)
+	if status != 202 || !strings.Contains(body, `"accepted":2`) {
+		t.Errorf("batch: %d %s", status, body)
+	}
+	ds, _ := q.Receive(context.Background(), 10, 0, time.Minute)
+	if len(ds) != 4 {
+		t.Fatalf("%d events queued, want 4", len(ds))
+	}
+	e, err := memory.Decode(ds[1])
+	if err != nil || e.ID() != "b1" || string(e.Data()) != `{"b":2}` || e.Subject() != "POST /echo" {
+		t.Errorf("binary event queued as %s %v", e, err)
+	}
+
+	for _, tc := range []struct {
+		name, method, token string
+		header              map[string]string
+		body                string
+		status              int
+		detail              string
+	}{
+		{"wrong method", "GET", "tok", nil, "", 405, "takes POST"},
+		{"no token", "POST", "", map[string]string{"Content-Type": "application/cloudevents+json"}, structured, 401, "missing Authorization"},
+		{"wrong token", "POST", "nope", map[string]string{"Content-Type": "application/cloudevents+json"}, structured, 403, "refused"},
+		{"not an event", "POST", "tok", map[string]string{"Content-Type": "application/json"}, `{"a":1}`, 400, "not a CloudEvent"},
+		{"invalid event", "POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"}, `{"specversion":"1.0","id":"x","source":"t"}`, 400, "type"},
+		{"invalid invocation", "POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"},
+			`{"specversion":"1.0","id":"x","source":"t","type":"cws.invoke","subject":"brew /"}`, 400, "unknown method"},
+		{"too large for the queue", "POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"},
+			`{"specversion":"1.0","id":"x","source":"t","type":"big","data":"` + strings.Repeat("x", 5000) + `"}`, 413, "over queue events's limit"},
+	} {
+		status, body, h := post(tc.method, tc.token, tc.header, tc.body)
+		if status != tc.status || !strings.Contains(body, tc.detail) || h.Get("Content-Type") != runtime.ProblemContentType {
+			t.Errorf("%s: %d %s", tc.name, status, body)
+		}
+	}
+	// The entries themselves are still served.
+	resp, err := http.Get(srv.URL + "/text")
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err != nil || resp.StatusCode != 200 {
+		t.Errorf("entries next to the events endpoint: %v %v", resp, err)
+	}
+}
