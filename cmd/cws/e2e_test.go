@@ -396,3 +396,32 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestEventsPutLocal sends an invocation to examples/crud under cws run with
+// cws events put.
+func TestEventsPutLocal(t *testing.T) {
+	const tok = "dev-token"
+	s := startRun(t, repoRoot, tok, "/service/test", "./examples/crud")
+	addr := strings.TrimPrefix(s.base, "http://")
+	out, errOut, code := runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", tok,
+		"--subject", "POST /", "--data", `{"name":"via-cli","price":3}`, "--id", "cli-1")
+	if code != 0 || strings.TrimSpace(out) != "cli-1" {
+		t.Fatalf("events put: %d %q %s", code, out, errOut)
+	}
+	s.token = tok
+	s.waitFor("/", `[{"id":1,"name":"via-cli","price":3,"tags":[]}]`, 30*time.Second)
+
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", "wrong", "--subject", "GET /")
+	if code != 1 || !strings.Contains(errOut, "403") {
+		t.Errorf("a refused token: %d %s", code, errOut)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", tok, "--subject", "POST /", "--data", "{")
+	if code != 2 || !strings.Contains(errOut, "not JSON") {
+		t.Errorf("invalid data: %d %s", code, errOut)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--to", "elsewhere", "--subject", "GET /")
+	if code != 2 || !strings.Contains(errOut, "--to") {
+		t.Errorf("unknown target: %d %s", code, errOut)
+	}
+	s.stop()
+}

@@ -26,7 +26,7 @@ const stopTimeout = 10 * time.Second
 const settle = 300 * time.Millisecond
 
 func newRunCmd() *cobra.Command {
-	var addr, stage string
+	var addr, stage, endpoint, queueName string
 	cmd := &cobra.Command{
 		Use:   "run [PKG]",
 		Short: "Build and run a service on the local server, rebuilding on change",
@@ -35,23 +35,43 @@ on the local HTTP server (default 127.0.0.1:8080). It loads .env, then
 .env.<stage>, from the package directory (variables already set in the
 environment win). When a Go file of the service's module, go.mod, go.sum or a
 .env file changes, run rebuilds and restarts it; a build that fails leaves the
-running service as it is.`,
+running service as it is.
+
+The service takes CloudEvents at POST /_cws/events (see cws events put) and
+handles them from an in-memory queue, with no AWS. With --queue it consumes
+that SQS queue instead, with the AWS configuration of the environment or
+--endpoint (LocalStack: --endpoint http://localhost:4566).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r := &runner{
 				pkg: pkgArg(args), stage: stageOf(stage), addr: addr,
 				stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(),
 			}
+			if queueName != "" {
+				r.extraEnv = append(r.extraEnv, cws.EnvQueueURL+"="+queueName)
+			}
+			if endpoint != "" {
+				r.extraEnv = append(r.extraEnv, "AWS_ENDPOINT_URL="+endpoint)
+				if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+					r.extraEnv = append(r.extraEnv, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+				}
+				if os.Getenv("AWS_REGION") == "" {
+					r.extraEnv = append(r.extraEnv, "AWS_REGION=us-east-1")
+				}
+			}
 			return r.run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "", "address to listen on, HOST:PORT (default $CWS_ADDR, else "+cws.DefaultAddr+")")
 	cmd.Flags().StringVar(&stage, "stage", "", "stage (default $CWS_STAGE, else dev)")
+	cmd.Flags().StringVar(&queueName, "queue", "", "consume this SQS queue (name, URL or ARN) instead of the in-memory one")
+	cmd.Flags().StringVar(&endpoint, "endpoint", "", "the AWS endpoint, e.g. LocalStack's http://localhost:4566")
 	return cmd
 }
 
 type runner struct {
 	pkg, stage, addr string
+	extraEnv         []string
 	stdout, stderr   io.Writer
 
 	binDir  string
@@ -122,6 +142,7 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 	if r.addr != "" {
 		env = append(env, cws.EnvAddr+"="+r.addr)
 	}
+	env = append(env, r.extraEnv...)
 	r.stop()
 	child := exec.Command(bin)
 	child.Env = env
