@@ -20,7 +20,9 @@ run: cws ## serve examples/crud on $(ADDR) with the embedded default (no AWS)
 
 test: lint unit integration ## run every check and test (what CI runs)
 
-lint: tools ## gofmt, go vet, staticcheck
+lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
+	$(GO) mod tidy -diff
+	cd bench && $(GO) mod tidy -diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags integration ./...
 	$(STATICCHECK) -tags integration ./...

@@ -2,13 +2,19 @@ package events
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
+
+	"github.com/coworks-go/cws/events/pattern"
 )
 
 // Envelope is an EventBridge event as rules deliver it to their targets
@@ -98,20 +104,64 @@ func isCloudEvent(data []byte) bool {
 // ParseEnvelope decodes an EventBridge event and returns its CloudEvent.
 func ParseEnvelope(data []byte) (event.Event, error) {
 	var env Envelope
-	if err := json.Unmarshal(data, &env); err != nil {
+	if err := jsonv2.Unmarshal(data, &env, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)); err != nil {
 		return event.Event{}, Permanentf("malformed EventBridge event: %v", err)
 	}
 	return env.Event()
+}
+
+// Encode returns the envelope as EventBridge delivers it, in one pass (the
+// detail is written as it is).
+func (env *Envelope) Encode() []byte {
+	b := make([]byte, 0, 160+len(env.Detail))
+	field := func(name, v string) {
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, `":`...)
+		b, _ = jsontext.AppendQuote(b, v)
+		b = append(b, ',')
+	}
+	b = append(b, '{')
+	field("version", env.Version)
+	field("id", env.ID)
+	field("detail-type", env.DetailType)
+	field("source", env.Source)
+	field("account", env.Account)
+	field("time", env.Time.UTC().Format(time.RFC3339))
+	field("region", env.Region)
+	b = append(b, `"resources":[`...)
+	for i, r := range env.Resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b, _ = jsontext.AppendQuote(b, r)
+	}
+	b = append(b, `],"detail":`...)
+	if len(env.Detail) == 0 {
+		b = append(b, "{}"...)
+	} else {
+		b = append(b, env.Detail...)
+	}
+	return append(b, '}')
 }
 
 // EnvelopeFor wraps a CloudEvent as EventBridge delivers what cws publishes
 // (Source the source, DetailType the type, Detail the event): the local
 // event bus uses it to deliver like EventBridge does.
 func EnvelopeFor(e event.Event, account, region string, resources []string) (Envelope, error) {
-	detail, err := json.Marshal(e)
+	env := EnvelopeHeader(e, account, region, resources)
+	detail, err := e.MarshalJSON()
 	if err != nil {
 		return Envelope{}, fmt.Errorf("encoding event %s: %w", e.ID(), err)
 	}
+	env.Detail = detail
+	return env, nil
+}
+
+// EnvelopeHeader is EnvelopeFor without the Detail: a new id, the event's
+// source, type and time (now when it has none, to the second as
+// EventBridge keeps it).
+func EnvelopeHeader(e event.Event, account, region string, resources []string) Envelope {
 	t := e.Time()
 	if t.IsZero() {
 		t = time.Now().UTC()
@@ -120,7 +170,7 @@ func EnvelopeFor(e event.Event, account, region string, resources []string) (Env
 		resources = []string{}
 	}
 	return Envelope{Version: "0", ID: uuid.NewString(), DetailType: e.Type(), Source: e.Source(), Account: account,
-		Time: t.UTC().Truncate(time.Second), Region: region, Resources: resources, Detail: detail}, nil
+		Time: t.UTC().Truncate(time.Second), Region: region, Resources: resources}
 }
 
 // MaxPutEventsEntrySize is the size limit of one EventBridge PutEvents
@@ -166,4 +216,71 @@ func CheckEntry(source, detailType, detail string, resources []string) error {
 		return fmt.Errorf("%w: the EventBridge entry is %d bytes, over the limit of %d", ErrTooLarge, n, MaxPutEventsEntrySize)
 	}
 	return nil
+}
+
+// FlattenFor returns what pattern.Flatten makes of the envelope env with e
+// as its detail (env.Detail is not used; env.Source is e's source), without writing and parsing JSON,
+// keeping only the paths keep keeps (all when it is nil; see
+// pattern.NewBuilder): the in-memory bus matches its rules with it.
+func (env *Envelope) FlattenFor(e event.Event, keep func(path string) bool) (*pattern.Event, error) {
+	b := pattern.NewBuilder(keep)
+	b.String("version", env.Version)
+	b.String("id", env.ID)
+	b.String("detail-type", env.DetailType)
+	b.String("source", env.Source)
+	b.String("account", env.Account)
+	if b.Keeps("time") {
+		b.String("time", env.Time.UTC().Format(time.RFC3339))
+	}
+	b.String("region", env.Region)
+	b.Strings("resources", env.Resources)
+	b.String("detail.specversion", e.SpecVersion())
+	b.String("detail.id", e.ID())
+	b.String("detail.source", env.Source)
+	b.String("detail.type", e.Type())
+	if s := e.Subject(); s != "" {
+		b.String("detail.subject", s)
+	}
+	if s := e.DataContentType(); s != "" {
+		b.String("detail.datacontenttype", s)
+	}
+	if s := e.DataSchema(); s != "" {
+		b.String("detail.dataschema", s)
+	}
+	if t := e.Time(); !t.IsZero() && b.Keeps("detail.time") {
+		b.String("detail.time", types.FormatTime(t))
+	}
+	for k, v := range e.Extensions() {
+		switch v := v.(type) {
+		case string:
+			b.String("detail."+k, v)
+		case bool:
+			b.Bool("detail."+k, v)
+		case int32:
+			b.Number("detail."+k, float64(v))
+		default:
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("event %s: extension %s: %w", e.ID(), k, err)
+			}
+			if err := b.JSON("detail."+k, raw); err != nil {
+				return nil, fmt.Errorf("event %s: extension %s: %w", e.ID(), k, err)
+			}
+		}
+	}
+	if data := e.Data(); data != nil {
+		switch {
+		case e.DataBase64:
+			if b.Keeps("detail.data_base64") {
+				b.String("detail.data_base64", base64.StdEncoding.EncodeToString(data))
+			}
+		case isJSONMedia(e.DataContentType()):
+			if err := b.JSON("detail.data", data); err != nil {
+				return nil, fmt.Errorf("event %s: its data is not valid JSON: %w", e.ID(), err)
+			}
+		default:
+			b.String("detail.data", string(data))
+		}
+	}
+	return b.Event(), nil
 }

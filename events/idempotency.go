@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -36,6 +37,15 @@ type Store interface {
 // Key is the idempotency key of an event: its source and id, which
 // CloudEvents makes unique.
 func Key(e event.Event) string { return e.Source() + "\x00" + e.ID() }
+
+// Group returns the message group of e on a FIFO queue: its cwsgroup
+// extension, or else its source.
+func Group(e event.Event) string {
+	if g, ok := e.Extensions()[ExtGroup]; ok {
+		return fmt.Sprint(g)
+	}
+	return e.Source()
+}
 
 // ErrInProgress is the error of a duplicate delivered while another
 // delivery of the same event is being handled: it is retried later.

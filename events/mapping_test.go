@@ -241,3 +241,24 @@ func compact(b []byte) string {
 	}
 	return out.String()
 }
+
+func TestEnvelopeEncode(t *testing.T) {
+	e, err := events.NewInvocation("cws/test", "POST", "/", map[string]string{"x": "<é> \"quoted\"\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := events.EnvelopeFor(e, "123456789012", "eu-west-1", []string{"arn:a", "arn:\"b\""})
+	b := env.Encode()
+	var back events.Envelope
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if back.Source != env.Source || back.DetailType != env.DetailType || !back.Time.Equal(env.Time) || back.Account != env.Account ||
+		len(back.Resources) != 2 || back.Resources[1] != `arn:"b"` || compact(back.Detail) != compact(env.Detail) {
+		t.Errorf("round trip %+v", back)
+	}
+	decoded, err := events.DecodeSQS(string(b), nil)
+	if err != nil || decoded.ID() != e.ID() || decoded.Source() != e.Source() {
+		t.Errorf("DecodeSQS of an encoded envelope: %s %v", decoded, err)
+	}
+}

@@ -37,7 +37,10 @@ const (
 // mode: the CloudEvent as JSON. cws sends structured: SQS carries at most 10
 // message attributes, fewer than a CloudEvent's attributes and extensions.
 func EncodeSQS(e event.Event) (string, error) {
-	b, err := json.Marshal(e)
+	if err := CheckData(e); err != nil {
+		return "", err
+	}
+	b, err := e.MarshalJSON()
 	if err != nil {
 		return "", fmt.Errorf("encoding event %s: %w", e.ID(), err)
 	}
@@ -62,20 +65,27 @@ func DecodeSQS(body string, attrs map[string]string) (event.Event, error) {
 		return decodeBinary(body, attrs)
 	}
 	data := []byte(body)
+	// An EventBridge event (a rule's target) names its detail-type.
+	if strings.Contains(body, `"detail-type"`) {
+		if e, err := ParseEnvelope(data); err == nil {
+			return e, nil
+		}
+	}
+	// The common case, in one pass: a structured CloudEvent.
+	var e event.Event
+	err := e.UnmarshalJSON(data)
+	if err == nil {
+		if err = e.Validate(); err == nil {
+			return e, nil
+		}
+	}
 	if !json.Valid(data) {
 		return event.Event{}, Permanentf("the message is not a CloudEvent: its body is not JSON and it has no ce-specversion attribute")
 	}
 	if IsEnvelope(data) {
 		return ParseEnvelope(data)
 	}
-	var e event.Event
-	if err := json.Unmarshal(data, &e); err != nil {
-		return e, Permanentf("the message is not a CloudEvent: %v", err)
-	}
-	if err := e.Validate(); err != nil {
-		return e, Permanentf("the message is not a CloudEvent: %v", err)
-	}
-	return e, nil
+	return e, Permanentf("the message is not a CloudEvent: %v", err)
 }
 
 func decodeBinary(body string, attrs map[string]string) (event.Event, error) {

@@ -2,11 +2,15 @@ package pattern
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	"io"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // kind is the JSON type of an event value.
@@ -36,57 +40,133 @@ type Event struct {
 	values map[string][]value
 }
 
+// String lists the event's leaf values, one path per line in path order,
+// each value with its JSON type and its array indexes (for tests and
+// debugging).
+func (e *Event) String() string {
+	paths := make([]string, 0, len(e.values))
+	for p := range e.values {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var b strings.Builder
+	for _, p := range paths {
+		b.WriteString(p)
+		b.WriteString(":")
+		for _, v := range e.values[p] {
+			switch v.kind {
+			case kindString:
+				fmt.Fprintf(&b, " %q", v.s)
+			case kindNumber:
+				fmt.Fprintf(&b, " %v", v.f)
+			case kindBool:
+				fmt.Fprintf(&b, " %v", v.b)
+			case kindNull:
+				b.WriteString(" null")
+			}
+			for _, a := range v.arr {
+				fmt.Fprintf(&b, "[%d]", a.index)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
 // Values returns how many leaf values the event has at path.
 func (e *Event) Values(path string) int { return len(e.values[path]) }
 
-// Flatten parses an event (a JSON object) for matching.
+// Flatten parses an event (a JSON object) for matching. It walks the JSON
+// tokens once, keeping only the leaf values.
 func Flatten(data []byte) (*Event, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var root any
-	if err := dec.Decode(&root); err != nil {
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	tok, err := dec.ReadToken()
+	if err != nil {
 		return nil, fmt.Errorf("the event is not JSON: %w", err)
 	}
-	obj, ok := root.(map[string]any)
-	if !ok {
+	if tok.Kind() != '{' {
 		return nil, fmt.Errorf("the event is not a JSON object")
 	}
-	e := &Event{values: map[string][]value{}}
-	arrays := 0
-	var walk func(path string, v any, arr []elem)
-	walk = func(path string, v any, arr []elem) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, sub := range v {
-				p := k
-				if path != "" {
-					p = path + "." + k
-				}
-				walk(p, sub, arr)
+	f := flattener{dec: dec, e: &Event{values: make(map[string][]value, 16)}}
+	if err := f.object("", nil); err != nil {
+		return nil, fmt.Errorf("the event is not JSON: %w", err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, fmt.Errorf("the event is not JSON: data after the object")
+	}
+	return f.e, nil
+}
+
+// flattener turns the tokens of an event into its leaf values.
+type flattener struct {
+	dec    *jsontext.Decoder
+	e      *Event
+	arrays int
+	keep   func(path string) bool // nil keeps everything
+}
+
+// object reads the members of an object whose '{' was read.
+func (f *flattener) object(path string, arr []elem) error {
+	for {
+		tok, err := f.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if tok.Kind() == '}' {
+			return nil
+		}
+		key := tok.String()
+		if path != "" {
+			key = path + "." + key
+		}
+		if f.keep != nil && !f.keep(key) {
+			if err := f.dec.SkipValue(); err != nil {
+				return err
 			}
-		case []any:
-			arrays++
-			id := arrays
-			for i, sub := range v {
-				walk(path, sub, append(arr[:len(arr):len(arr)], elem{id, i}))
-			}
-		case string:
-			e.values[path] = append(e.values[path], value{kind: kindString, s: v, arr: arr})
-		case json.Number:
-			f, err := strconv.ParseFloat(string(v), 64)
-			if err != nil {
-				// A number too large for a float64 matches no number.
-				f = nanNumber
-			}
-			e.values[path] = append(e.values[path], value{kind: kindNumber, f: f, arr: arr})
-		case bool:
-			e.values[path] = append(e.values[path], value{kind: kindBool, b: v, arr: arr})
-		case nil:
-			e.values[path] = append(e.values[path], value{kind: kindNull, arr: arr})
+			continue
+		}
+		if err := f.value(key, arr); err != nil {
+			return err
 		}
 	}
-	walk("", obj, nil)
-	return e, nil
+}
+
+// value reads one value at path.
+func (f *flattener) value(path string, arr []elem) error {
+	tok, err := f.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case '{':
+		return f.object(path, arr)
+	case '[':
+		f.arrays++
+		id := f.arrays
+		for i := 0; ; i++ {
+			if f.dec.PeekKind() == ']' {
+				_, err := f.dec.ReadToken()
+				return err
+			}
+			if err := f.value(path, append(arr[:len(arr):len(arr)], elem{id, i})); err != nil {
+				return err
+			}
+		}
+	case '"':
+		f.e.values[path] = append(f.e.values[path], value{kind: kindString, s: tok.String(), arr: arr})
+	case '0':
+		x, err := strconv.ParseFloat(tok.String(), 64)
+		if err != nil {
+			// A number too large for a float64 matches no number.
+			x = nanNumber
+		}
+		f.e.values[path] = append(f.e.values[path], value{kind: kindNumber, f: x, arr: arr})
+	case 't', 'f':
+		f.e.values[path] = append(f.e.values[path], value{kind: kindBool, b: tok.Bool(), arr: arr})
+	case 'n':
+		f.e.values[path] = append(f.e.values[path], value{kind: kindNull, arr: arr})
+	}
+	return nil
 }
 
 // Match reports whether the pattern matches the event (a JSON object).
@@ -295,3 +375,95 @@ func (c cidr) match(v *value) bool {
 	addr, err := netip.ParseAddr(v.s)
 	return err == nil && c.prefix.Contains(addr)
 }
+
+// Builder assembles a flattened event field by field, without writing and
+// parsing its JSON: what Flatten would make of the object whose fields are
+// added, less the values a filter leaves out.
+type Builder struct {
+	e      *Event
+	keep   func(path string) bool
+	arrays int
+}
+
+// NewBuilder returns an empty builder. keep, when not nil, says which paths
+// (and, for JSON values, which objects) to keep: the others are left out, as
+// Matcher.Uses allows for the events it matches.
+func NewBuilder(keep func(path string) bool) *Builder {
+	if keep == nil {
+		return &Builder{e: &Event{values: make(map[string][]value, 16)}, keep: func(string) bool { return true }}
+	}
+	return &Builder{e: &Event{values: map[string][]value{}}, keep: keep}
+}
+
+// Keeps reports whether the builder keeps path: a caller may skip working
+// out a value it would leave out.
+func (b *Builder) Keeps(path string) bool { return b.keep(path) }
+
+// String adds a string field.
+func (b *Builder) String(path, s string) {
+	if b.keep(path) {
+		b.e.values[path] = append(b.e.values[path], value{kind: kindString, s: s})
+	}
+}
+
+// Number adds a number field.
+func (b *Builder) Number(path string, f float64) {
+	if b.keep(path) {
+		b.e.values[path] = append(b.e.values[path], value{kind: kindNumber, f: f})
+	}
+}
+
+// Bool adds a boolean field.
+func (b *Builder) Bool(path string, v bool) {
+	if b.keep(path) {
+		b.e.values[path] = append(b.e.values[path], value{kind: kindBool, b: v})
+	}
+}
+
+// Strings adds an array of strings.
+func (b *Builder) Strings(path string, ss []string) {
+	if !b.keep(path) {
+		return
+	}
+	b.arrays++
+	for i, s := range ss {
+		b.e.values[path] = append(b.e.values[path], value{kind: kindString, s: s, arr: []elem{{b.arrays, i}}})
+	}
+}
+
+// reader is a decoder and the reader it reads, reused by JSON.
+type reader struct {
+	rd  *bytes.Reader
+	dec *jsontext.Decoder
+}
+
+var readers = sync.Pool{New: func() any {
+	rd := bytes.NewReader(nil)
+	return &reader{rd: rd, dec: jsontext.NewDecoder(rd)}
+}}
+
+// JSON adds the JSON value raw at path; an invalid value is an error, but
+// one the filter leaves out entirely is not read.
+func (b *Builder) JSON(path string, raw []byte) error {
+	if !b.keep(path) {
+		return nil
+	}
+	r := readers.Get().(*reader)
+	defer readers.Put(r)
+	r.rd.Reset(raw)
+	defer r.rd.Reset(nil)
+	dec := r.dec
+	dec.Reset(r.rd, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	f := flattener{dec: dec, e: b.e, arrays: b.arrays, keep: b.keep}
+	if err := f.value(path, nil); err != nil {
+		return err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return fmt.Errorf("data after the JSON value at %s", path)
+	}
+	b.arrays = f.arrays
+	return nil
+}
+
+// Event returns the flattened event.
+func (b *Builder) Event() *Event { return b.e }

@@ -3,8 +3,9 @@ package pattern
 import (
 	"slices"
 	"sort"
-	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Matcher holds named patterns and finds those an event matches without
@@ -19,9 +20,11 @@ import (
 type Matcher struct {
 	mu       sync.RWMutex
 	patterns map[string]*Pattern
-	byValue  map[string]map[string][]*entry // path → value key → alternatives
-	byPrefix map[string]*prefixIndex        // path → prefixes → alternatives
-	scan     []*entry                       // alternatives with no field to index
+	byValue  map[string]map[vkey][]*entry    // path → value → alternatives
+	byPrefix map[string]*prefixIndex         // path → prefixes → alternatives
+	scan     []*entry                        // alternatives with no field to index
+	paths    map[string]int                  // field paths and their ancestors → how many fields lie there
+	used     atomic.Pointer[map[string]bool] // a snapshot of paths for Uses, nil after a change
 }
 
 // prefixIndex holds the alternatives anchored by string prefixes of a path.
@@ -38,7 +41,8 @@ type entry struct {
 
 // NewMatcher returns an empty matcher.
 func NewMatcher() *Matcher {
-	return &Matcher{patterns: map[string]*Pattern{}, byValue: map[string]map[string][]*entry{}, byPrefix: map[string]*prefixIndex{}}
+	return &Matcher{patterns: map[string]*Pattern{}, byValue: map[string]map[vkey][]*entry{}, byPrefix: map[string]*prefixIndex{},
+		paths: map[string]int{}}
 }
 
 // Add adds (or replaces) the pattern named name.
@@ -47,6 +51,7 @@ func (m *Matcher) Add(name string, p *Pattern) {
 	defer m.mu.Unlock()
 	m.remove(name)
 	m.patterns[name] = p
+	m.count(p, 1)
 	for _, alt := range p.alts {
 		e := &entry{name: name, fields: alt}
 		anchor := m.pickAnchor(alt)
@@ -55,10 +60,10 @@ func (m *Matcher) Add(name string, p *Pattern) {
 			continue
 		}
 		for _, c := range anchor.conds {
-			if k := condKey(c); k != "" {
+			if k, ok := condKey(c); ok {
 				idx := m.byValue[anchor.path]
 				if idx == nil {
-					idx = map[string][]*entry{}
+					idx = map[vkey][]*entry{}
 					m.byValue[anchor.path] = idx
 				}
 				idx[k] = append(idx[k], e)
@@ -87,10 +92,12 @@ func (m *Matcher) Remove(name string) {
 }
 
 func (m *Matcher) remove(name string) {
-	if _, ok := m.patterns[name]; !ok {
+	p, ok := m.patterns[name]
+	if !ok {
 		return
 	}
 	delete(m.patterns, name)
+	m.count(p, -1)
 	keep := func(list []*entry) []*entry {
 		out := list[:0]
 		for _, e := range list {
@@ -134,6 +141,45 @@ func (m *Matcher) remove(name string) {
 	}
 }
 
+// count adds delta to the counts of p's field paths and their ancestors.
+func (m *Matcher) count(p *Pattern, delta int) {
+	for _, alt := range p.alts {
+		for _, f := range alt {
+			for path := f.path; ; {
+				if m.paths[path] += delta; m.paths[path] <= 0 {
+					delete(m.paths, path)
+				}
+				i := strings.LastIndexByte(path, '.')
+				if i < 0 {
+					break
+				}
+				path = path[:i]
+			}
+		}
+	}
+	m.used.Store(nil)
+}
+
+// Uses reports whether a pattern of the matcher has a field at path or
+// below it: an event's values elsewhere cannot change what it matches, so
+// that a builder of flattened events may leave them out.
+func (m *Matcher) Uses(path string) bool {
+	used := m.used.Load()
+	if used == nil {
+		// Stored under the lock, so that a change (which clears it under
+		// the write lock) cannot be overwritten by an older snapshot.
+		m.mu.RLock()
+		snap := make(map[string]bool, len(m.paths))
+		for p := range m.paths {
+			snap[p] = true
+		}
+		used = &snap
+		m.used.Store(used)
+		m.mu.RUnlock()
+	}
+	return (*used)[path]
+}
+
 // Len returns how many patterns the matcher holds.
 func (m *Matcher) Len() int {
 	m.mu.RLock()
@@ -153,7 +199,7 @@ func (m *Matcher) pickAnchor(fields []*field) *field {
 		}
 		load, ok := 0, true
 		for _, c := range f.conds {
-			if k := condKey(c); k != "" {
+			if k, ok := condKey(c); ok {
 				load += len(m.byValue[f.path][k])
 				continue
 			}
@@ -176,32 +222,46 @@ func (m *Matcher) pickAnchor(fields []*field) *field {
 	return best
 }
 
-// condKey is the index key of an exact condition, "" for others.
-func condKey(c cond) string {
+// vkey is an exact value as the index holds it: numbers by their float64
+// value (so that 0 and -0 meet, as they match), strings as they are.
+type vkey struct {
+	k kind
+	s string
+	f float64
+}
+
+// condKey is the index key of an exact condition; ok is false for others.
+func condKey(c cond) (k vkey, ok bool) {
 	switch c := c.(type) {
 	case equalString:
-		return "s" + string(c)
+		return vkey{k: kindString, s: string(c)}, true
 	case equalNumber:
-		return "n" + strconv.FormatFloat(float64(c), 'g', -1, 64)
+		return vkey{k: kindNumber, f: float64(c)}, true
 	case equalBool:
-		return "b" + strconv.FormatBool(bool(c))
+		if c {
+			return vkey{k: kindBool, f: 1}, true
+		}
+		return vkey{k: kindBool}, true
 	case equalNull:
-		return "z"
+		return vkey{k: kindNull}, true
 	}
-	return ""
+	return vkey{}, false
 }
 
 // valueKey is the index key of an event value.
-func valueKey(v *value) string {
+func valueKey(v *value) vkey {
 	switch v.kind {
 	case kindString:
-		return "s" + v.s
+		return vkey{k: kindString, s: v.s}
 	case kindNumber:
-		return "n" + strconv.FormatFloat(v.f, 'g', -1, 64)
+		return vkey{k: kindNumber, f: v.f}
 	case kindBool:
-		return "b" + strconv.FormatBool(v.b)
+		if v.b {
+			return vkey{k: kindBool, f: 1}
+		}
+		return vkey{k: kindBool}
 	}
-	return "z"
+	return vkey{k: kindNull}
 }
 
 // Match returns the names of the patterns the event (a JSON object)

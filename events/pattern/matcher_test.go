@@ -27,6 +27,20 @@ func TestMatcher(t *testing.T) {
 			t.Errorf("Match(%s) = %v %v, want %v", ev, got, err, want)
 		}
 	}
+	// An exact number is indexed by its value: -0, 0.0 and 0 meet.
+	m.Add("zero", pattern.MustCompile(`{"detail":{"n":[0]}}`))
+	for _, ev := range []string{`{"detail":{"n":-0}}`, `{"detail":{"n":0.0}}`, `{"detail":{"n":[1,0e3]}}`} {
+		if got, _ := m.Match([]byte(ev)); !slices.Equal(got, []string{"zero"}) {
+			t.Errorf("Match(%s) = %v, want [zero]", ev, got)
+		}
+	}
+	if !m.Uses("detail") || !m.Uses("detail.n") || !m.Uses("detail-type") || m.Uses("detail.n.x") || m.Uses("id") {
+		t.Error("Uses does not say which paths the patterns look at")
+	}
+	m.Remove("zero")
+	if m.Uses("detail.n") {
+		t.Error("Uses still names a removed pattern's path")
+	}
 	m.Remove("orders")
 	m.Add("big", pattern.MustCompile(`{"detail":{"total":[{"numeric":[">",1000]}]}}`)) // replaced
 	got, _ := m.Match([]byte(`{"source":"shop","detail-type":"order.paid","detail":{"total":500}}`))

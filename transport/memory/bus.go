@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -88,39 +87,92 @@ func (b *Bus) Rules() [][2]string {
 	return out
 }
 
-// Publish implements events.Publisher: each event is put on the bus.
+// Publish implements events.Publisher: each event is put on the bus, as
+// EventBridge's PutEvents would (Source the event's source, DetailType its
+// type, Detail the event). The event travels as it is (a copy): rules match
+// a flattened envelope built from it, and the envelope's JSON is written
+// only when a queue needs it. Every event is checked before any is
+// delivered; each target queue gets its events in one send.
 func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
+	type put struct {
+		flat *pattern.Event
+		out  Outgoing
+	}
+	puts := make([]put, 0, len(evs))
 	for _, e := range evs {
-		env, err := events.EnvelopeFor(e, b.account, b.region, nil)
+		if err := events.CheckData(e); err != nil {
+			return err
+		}
+		ce := events.Copy(e)
+		env := events.EnvelopeHeader(ce, b.account, b.region, nil)
+		if err := events.CheckEntry(env.Source, env.DetailType, "", nil); err != nil {
+			return fmt.Errorf("event %s: %w", e.ID(), err)
+		}
+		bound := events.EncodedSizeBound(ce)
+		if events.PutEventsEntrySize(env.Source, env.DetailType, "", nil, true)+bound > events.MaxPutEventsEntrySize*9/10 {
+			detail, _ := ce.MarshalJSON()
+			if err := events.CheckEntry(env.Source, env.DetailType, string(detail), nil); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID(), err)
+			}
+		}
+		flat, err := env.FlattenFor(ce, b.matcher.Uses)
 		if err != nil {
 			return err
 		}
-		if err := events.CheckEntry(env.Source, env.DetailType, string(env.Detail), nil); err != nil {
-			return fmt.Errorf("event %s: %w", e.ID(), err)
+		group := env.Source
+		if _, ok := ce.Extensions()[events.ExtGroup]; ok {
+			group = events.Group(ce)
 		}
-		group := e.Source()
-		if g, ok := e.Extensions()[events.ExtGroup]; ok {
-			group = fmt.Sprint(g)
+		puts = append(puts, put{flat, Outgoing{Event: &ce, GroupID: group, DedupID: env.ID, envelope: envelopeWriter(env, &ce),
+			bound: 6*(len(env.ID)+len(env.Source)+len(env.DetailType)+len(env.Account)+len(env.Region)) + 160 + bound}})
+	}
+	var order []*Queue
+	sends := map[*Queue][]Outgoing{}
+	b.mu.RLock()
+	for _, p := range puts {
+		for _, name := range b.matcher.MatchEvent(p.flat) {
+			for _, q := range b.rules[name].targets {
+				if _, ok := sends[q]; !ok {
+					order = append(order, q)
+					sends[q] = make([]Outgoing, 0, len(puts))
+				}
+				sends[q] = append(sends[q], p.out)
+			}
 		}
-		if _, err := b.Put(ctx, env, group); err != nil {
-			return err
+	}
+	b.mu.RUnlock()
+	for _, q := range order {
+		if _, err := q.Send(ctx, sends[q]...); err != nil {
+			return fmt.Errorf("bus %s to queue %s: %w", b.name, q.Name(), err)
 		}
 	}
 	return nil
+}
+
+// envelopeWriter returns what writes, once, the envelope env with e as its
+// detail.
+func envelopeWriter(env events.Envelope, e *event.Event) func() string {
+	return sync.OnceValue(func() string {
+		env.Detail, _ = e.MarshalJSON()
+		return string(env.Encode())
+	})
 }
 
 // Put puts an EventBridge event (a native one, such as a Scheduled Event,
 // or a wrapped CloudEvent) on the bus and returns the rules it matched.
 // group is the message group on FIFO targets.
 func (b *Bus) Put(ctx context.Context, env events.Envelope, group string) ([]string, error) {
-	body, err := json.Marshal(env)
-	if err != nil {
-		return nil, fmt.Errorf("encoding event %s: %w", env.ID, err)
-	}
+	body := env.Encode()
 	flat, err := pattern.Flatten(body)
 	if err != nil {
 		return nil, err
 	}
+	return b.deliver(ctx, flat, Outgoing{Body: string(body), GroupID: group, DedupID: env.ID})
+}
+
+// deliver sends a message to the targets of the rules the flattened
+// envelope matches.
+func (b *Bus) deliver(ctx context.Context, flat *pattern.Event, m Outgoing) ([]string, error) {
 	b.mu.RLock()
 	matched := b.matcher.MatchEvent(flat)
 	var targets []*Queue
@@ -129,7 +181,7 @@ func (b *Bus) Put(ctx context.Context, env events.Envelope, group string) ([]str
 	}
 	b.mu.RUnlock()
 	for _, q := range targets {
-		if _, err := q.Send(ctx, Outgoing{Body: string(body), GroupID: group, DedupID: env.ID}); err != nil {
+		if _, err := q.Send(ctx, m); err != nil {
 			return matched, fmt.Errorf("bus %s to queue %s: %w", b.name, q.Name(), err)
 		}
 	}

@@ -14,7 +14,8 @@ import (
 
 func TestBusRules(t *testing.T) {
 	ctx := context.Background()
-	orders, audit := NewQueue("orders"), NewQueue("audit")
+	dead := NewQueue("dead")
+	orders, audit := NewQueue("orders", WithDeadLetter(dead, 3)), NewQueue("audit")
 	bus := NewBus("default", WithAccount("123456789012", "eu-west-1"))
 	if err := bus.PutRule("big-orders", `{"source":["shop"],"detail-type":["order.completed"],"detail":{"data":{"total":[{"numeric":[">",100]}]}}}`, orders); err != nil {
 		t.Fatal(err)
@@ -45,8 +46,20 @@ func TestBusRules(t *testing.T) {
 	if err != nil || e.ID() != "1" {
 		t.Errorf("delivered %s %v", e, err)
 	}
-	if !events.IsEnvelope([]byte(got[0].Body)) {
-		t.Errorf("not delivered as EventBridge does: %s", got[0].Body)
+	// The event travels as it is; its envelope is written when it leaves
+	// the process's hands, e.g. as a dead letter.
+	if got[0].Event == nil || got[0].Body != "" {
+		t.Errorf("the event was encoded on the way: %q", got[0].Body)
+	}
+	if err := orders.DeadLetter(ctx, got[0], "refused"); err != nil {
+		t.Fatal(err)
+	}
+	letters, _ := dead.Receive(ctx, 10, 0, time.Minute)
+	if len(letters) != 1 || !events.IsEnvelope([]byte(letters[0].Body)) || letters[0].Attributes[events.AttrDeadLetterReason] != "refused" {
+		t.Fatalf("not dead-lettered as EventBridge delivers: %+v", letters)
+	}
+	if back, err := events.DecodeSQS(letters[0].Body, nil); err != nil || back.ID() != "1" || string(back.Data()) != `{"total":500}` {
+		t.Errorf("the dead letter's envelope carries %s %v", back, err)
 	}
 	if s := audit.Stats(); s.Visible != 3 {
 		t.Errorf("audit %+v", s)

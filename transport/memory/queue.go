@@ -71,6 +71,8 @@ type Queue struct {
 type message struct {
 	id       string
 	body     string
+	ev       *event.Event
+	encode   func() string // writes body from ev when it is needed
 	attrs    map[string]string
 	group    string
 	seq      uint64
@@ -108,12 +110,54 @@ type Outgoing struct {
 	GroupID string
 	// DedupID is the deduplication id (FIFO queues; default: the body).
 	DedupID string
+	// Event, when set with an empty Body, is the message's CloudEvent,
+	// carried as it is: the queue's consumers get a copy of it without
+	// decoding, and the body (its structured encoding) is written only
+	// when it is needed — to check a size near the limit, or when the
+	// message goes to a dead-letter queue. The queue keeps the pointer;
+	// nobody may change the event afterwards.
+	Event *event.Event
+
+	// envelope, when set, writes the body instead (the bus's EventBridge
+	// envelope), and bound is then an upper bound of its size.
+	envelope func() string
+	bound    int
+}
+
+// encoder returns what writes the body of m from its event, and an upper
+// bound of the body's size.
+func (m *Outgoing) encoder() (func() string, int) {
+	if m.envelope != nil {
+		return m.envelope, m.bound
+	}
+	e := m.Event
+	var once sync.Once
+	var body string
+	return func() string {
+		once.Do(func() {
+			b, _ := e.MarshalJSON()
+			body = string(b)
+		})
+		return body
+	}, events.EncodedSizeBound(*e)
 }
 
 // Send enqueues messages and returns their ids (empty for a FIFO duplicate).
 func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
-	for _, m := range msgs {
+	encoders := make([]func() string, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
 		n := len(m.Body)
+		if m.Event != nil && m.Body == "" {
+			encode, bound := m.encoder()
+			if bound > q.maxSize*9/10 {
+				// Near the limit the bound is not enough: write the body.
+				m.Body = encode()
+				n = len(m.Body)
+			} else {
+				encoders[i], n = encode, bound
+			}
+		}
 		for k, v := range m.Attributes {
 			n += len(k) + len(v)
 		}
@@ -122,6 +166,9 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 		}
 		if q.fifo && m.GroupID == "" {
 			return nil, fmt.Errorf("queue %s is FIFO: a message needs a group id", q.name)
+		}
+		if q.fifo && m.DedupID == "" && m.Body == "" {
+			return nil, fmt.Errorf("queue %s is FIFO: a message carrying an event needs a deduplication id", q.name)
 		}
 	}
 	q.mu.Lock()
@@ -140,7 +187,8 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			q.dedup[dedup] = now
 		}
 		q.seq++
-		msg := &message{id: q.name + "-" + strconv.FormatUint(q.seq, 10), body: m.Body, attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1}
+		msg := &message{id: q.name + "-" + strconv.FormatUint(q.seq, 10), body: m.Body, ev: m.Event, encode: encoders[i],
+			attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1}
 		ids[i] = msg.id
 		q.makeVisible(msg)
 		q.sent++
@@ -276,7 +324,7 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 				m.visible = now.Add(visibility)
 				q.inflight[m.handle] = m
 				heap.Push(&q.expiry, m)
-				out = append(out, queue.Delivery{ID: m.id, Handle: m.handle, Body: m.body, Attributes: m.attrs,
+				out = append(out, queue.Delivery{ID: m.id, Handle: m.handle, Body: m.body, Event: m.ev, Attributes: m.attrs,
 					ReceiveCount: m.received, GroupID: m.group})
 			}
 		}
@@ -328,7 +376,12 @@ func (q *Queue) redrive(m *message, reason string) {
 	} else if group == "" {
 		group = "dead-letters"
 	}
-	_, _ = q.dlq.Send(context.Background(), Outgoing{Body: m.body, Attributes: attrs, GroupID: group, DedupID: m.id})
+	body := m.body
+	if body == "" && m.encode != nil {
+		// A dead letter is for people and tools to read: it gets its body.
+		body = m.encode()
+	}
+	_, _ = q.dlq.Send(context.Background(), Outgoing{Body: body, Event: m.ev, Attributes: attrs, GroupID: group, DedupID: m.id})
 }
 
 // Delete implements queue.Queue; a stale handle (the message came back and
@@ -420,23 +473,19 @@ func (q *Queue) Stats() Stats {
 	return s
 }
 
-// Publish implements events.Publisher: each event is sent in structured
-// mode; on a FIFO queue its cwsgroup extension is the message group and its
-// source and id the deduplication id.
+// Publish implements events.Publisher: each event is sent as it is (a copy
+// of it), as if in structured mode; on a FIFO queue its cwsgroup extension
+// is the message group and its source and id the deduplication id.
 func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
 	msgs := make([]Outgoing, len(evs))
 	for i, e := range evs {
-		body, err := events.EncodeSQS(e)
-		if err != nil {
+		if err := events.CheckData(e); err != nil {
 			return err
 		}
-		msgs[i] = Outgoing{Body: body}
+		c := events.Copy(e)
+		msgs[i] = Outgoing{Event: &c, DedupID: events.Key(e)}
 		if q.fifo {
-			msgs[i].GroupID = fmt.Sprint(e.Extensions()[events.ExtGroup])
-			if _, ok := e.Extensions()[events.ExtGroup]; !ok {
-				msgs[i].GroupID = e.Source()
-			}
-			msgs[i].DedupID = events.Key(e)
+			msgs[i].GroupID = events.Group(e)
 		}
 	}
 	_, err := q.Send(ctx, msgs...)
@@ -451,8 +500,12 @@ func (q *Queue) Consumer(opts ...queue.Option) *queue.Worker {
 	return queue.New(q, Decode, "memory", opts...)
 }
 
-// Decode is the queue.Decoder of SQS-like messages: events.DecodeSQS.
+// Decode is the queue.Decoder of the in-memory queue: a copy of the event
+// the message carries, or else events.DecodeSQS of its body.
 func Decode(d queue.Delivery) (event.Event, error) {
+	if d.Event != nil {
+		return events.Copy(*d.Event), nil
+	}
 	return events.DecodeSQS(d.Body, d.Attributes)
 }
 

@@ -3,8 +3,11 @@ package memory
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/transport/queue"
@@ -178,5 +181,58 @@ func TestQueueTooLarge(t *testing.T) {
 	q := NewQueue("small", WithMaxMessageSize(10))
 	if _, err := q.Send(context.Background(), Outgoing{Body: "0123456789x"}); !errors.Is(err, events.ErrTooLarge) {
 		t.Errorf("oversize: %v", err)
+	}
+}
+
+// Events published on the queue travel as they are: the consumer gets a
+// copy, the body is written only for a dead letter, and the size limit
+// holds as if the event were encoded.
+func TestQueueCarriesEvents(t *testing.T) {
+	ctx := context.Background()
+	dlq, _ := newTestQueue()
+	q, _ := newTestQueue(WithDeadLetter(dlq, 5), WithMaxMessageSize(1024))
+	e := event.New()
+	e.SetID("1")
+	e.SetSource("shop")
+	e.SetType("order.completed")
+	_ = e.SetData(event.ApplicationJSON, map[string]int{"total": 5})
+	if err := q.Publish(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	e.SetExtension("changed", "after publishing")
+	e.DataEncoded[2] = 'X'
+	ds := receive(t, q, 10)
+	if len(ds) != 1 || ds[0].Event == nil || ds[0].Body != "" {
+		t.Fatalf("received %+v", ds)
+	}
+	got, err := Decode(ds[0])
+	if err != nil || string(got.Data()) != `{"total":5}` || got.Extensions()["changed"] != nil {
+		t.Fatalf("the publisher's later changes reached the queue: %s %v", got, err)
+	}
+	got.SetExtension("handler", "changed it")
+	if again, _ := Decode(ds[0]); again.Extensions()["handler"] != nil {
+		t.Error("a handler's change reached the queued event")
+	}
+	if err := q.DeadLetter(ctx, ds[0], "no"); err != nil {
+		t.Fatal(err)
+	}
+	dead := receive(t, dlq, 10)
+	if len(dead) != 1 || !strings.Contains(dead[0].Body, `"data":{"total":5}`) || dead[0].Attributes[events.AttrDeadLetterReason] != "no" {
+		t.Fatalf("dead letter %+v", dead)
+	}
+
+	big := e.Clone()
+	_ = big.SetData("text/plain", strings.Repeat("x", 800))
+	if err := q.Publish(ctx, big); err != nil {
+		t.Errorf("an event under the limit: %v", err)
+	}
+	_ = big.SetData("text/plain", strings.Repeat("\x01", 300)) // 1,800 bytes escaped
+	if err := q.Publish(ctx, big); !errors.Is(err, events.ErrTooLarge) {
+		t.Errorf("an event over the limit once encoded: %v", err)
+	}
+	bad := e.Clone()
+	bad.DataEncoded = []byte(`{"no`)
+	if err := q.Publish(ctx, bad); err == nil {
+		t.Error("an event whose JSON data is invalid was queued")
 	}
 }

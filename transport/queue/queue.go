@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 )
 
 // Delivery is one received message.
@@ -19,8 +21,13 @@ type Delivery struct {
 	ID string
 	// Handle is the receipt handle Delete and ChangeVisibility take.
 	Handle string
-	// Body is the message body.
+	// Body is the message body. It may be empty when Event is set.
 	Body string
+	// Event is the message's CloudEvent when the transport carries events
+	// as they are (the in-memory queue does, within the process); a
+	// Decoder may return a copy of it instead of decoding Body. Nobody
+	// changes it.
+	Event *event.Event
 	// Attributes are the message's string attributes.
 	Attributes map[string]string
 	// ReceiveCount is how many times the message was received, this time

@@ -103,10 +103,11 @@ type run struct {
 	slots    chan struct{}
 	work     context.Context // the handlers' context: outlives the receive context until shutdown times out
 	acks     chan Delivery
-	inflight sync.Map // handle → *flight
-	wg       sync.WaitGroup
-	stopping chan struct{} // closed when receiving has stopped
-	done     chan struct{} // closed when the handlers have returned (or were left behind)
+	inflight sync.Map        // handle → *flight
+	units    chan []Delivery // a message, or a FIFO group's messages, for the handler pool
+	wg       sync.WaitGroup  // the handler pool
+	stopping chan struct{}   // closed when receiving has stopped
+	done     chan struct{}   // closed when the handlers have returned (or were left behind)
 }
 
 type flight struct {
@@ -122,7 +123,23 @@ func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	r := &run{w: w, h: h, slots: make(chan struct{}, w.o.concurrency), work: work,
-		acks: make(chan Delivery, w.o.concurrency*2), stopping: make(chan struct{}), done: make(chan struct{})}
+		acks: make(chan Delivery, w.o.concurrency*2), stopping: make(chan struct{}), done: make(chan struct{}),
+		units: make(chan []Delivery, w.o.concurrency)}
+	// Long-lived handlers keep their grown stacks from message to message.
+	for range w.o.concurrency {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for u := range r.units {
+				if w.o.fifo {
+					r.handleGroup(u)
+					continue
+				}
+				r.handle(u[0])
+				<-r.slots
+			}
+		}()
+	}
 
 	deleted := make(chan struct{})
 	go func() { r.deleter(); close(deleted) }()
@@ -136,6 +153,7 @@ func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
 	}
 	receivers.Wait()
 	close(r.stopping)
+	close(r.units)
 
 	handled := make(chan struct{})
 	go func() { r.wg.Wait(); close(handled) }()
@@ -198,22 +216,13 @@ func (r *run) receive(ctx context.Context) {
 		}
 		retry = 0
 		if !o.fifo {
-			for _, d := range ds {
-				r.wg.Add(1)
-				go func() {
-					defer r.wg.Done()
-					r.handle(d)
-					<-r.slots
-				}()
+			for i := range ds {
+				r.units <- ds[i : i+1]
 			}
 			continue
 		}
 		for _, group := range groups(ds) {
-			r.wg.Add(1)
-			go func() {
-				defer r.wg.Done()
-				r.handleGroup(group)
-			}()
+			r.units <- group
 		}
 	}
 }

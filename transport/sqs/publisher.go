@@ -57,11 +57,7 @@ func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
 		}
 		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body)}
 		if p.fifo {
-			group := e.Source()
-			if g, ok := e.Extensions()[events.ExtGroup]; ok {
-				group = fmt.Sprint(g)
-			}
-			entries[i].MessageGroupId = aws.String(group)
+			entries[i].MessageGroupId = aws.String(events.Group(e))
 			entries[i].MessageDeduplicationId = aws.String(dedupID(events.Key(e)))
 		}
 	}
