@@ -58,13 +58,16 @@ $(BENCHSTAT):
 	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 # The implementations are interleaved: BENCH_COUNT passes of one run each, so
-# that drift on a busy machine spreads over all of them.
-bench: $(BENCHSTAT) ## run the benchmarks (interleaved) and compare them with benchstat
+# that drift on a busy machine spreads over all of them. The SQS benchmarks
+# use a LocalStack daemon, started here when none runs and stopped after.
+bench: $(BENCHSTAT) cws ## run the benchmarks (interleaved, SQS on LocalStack) and compare them with benchstat
 	cd bench && $(GO) test -c -o $(BIN)/bench.test .
 	rm -f bench/results.txt
+	@if $(BIN)/cws localstack status >/dev/null 2>&1; then started=; else $(BIN)/cws localstack start >/dev/null || exit 1; started=1; fi; \
 	for i in $$(seq $(BENCH_COUNT)); do \
-	  (cd bench && $(BIN)/bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1) | tee -a bench/results.txt; \
-	done
+	  (cd bench && $(BIN)/bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 -test.timeout 30m) | tee -a bench/results.txt || { [ -n "$$started" ] && $(BIN)/cws localstack stop; exit 1; }; \
+	done; \
+	if [ -n "$$started" ]; then $(BIN)/cws localstack stop >/dev/null; fi
 	$(BENCHSTAT) -col /impl bench/results.txt
 
 fuzz: ## run every fuzz target for $(FUZZTIME)
