@@ -150,6 +150,7 @@ func (env *Envelope) Encode() []byte {
 // event bus uses it to deliver like EventBridge does.
 func EnvelopeFor(e event.Event, account, region string, resources []string) (Envelope, error) {
 	env := EnvelopeHeader(e, account, region, resources)
+	env.ID = uuid.NewString()
 	detail, err := e.MarshalJSON()
 	if err != nil {
 		return Envelope{}, fmt.Errorf("encoding event %s: %w", e.ID(), err)
@@ -158,7 +159,7 @@ func EnvelopeFor(e event.Event, account, region string, resources []string) (Env
 	return env, nil
 }
 
-// EnvelopeHeader is EnvelopeFor without the Detail: a new id, the event's
+// EnvelopeHeader is EnvelopeFor without the ID and the Detail: the event's
 // source, type and time (now when it has none, to the second as
 // EventBridge keeps it).
 func EnvelopeHeader(e event.Event, account, region string, resources []string) Envelope {
@@ -169,7 +170,7 @@ func EnvelopeHeader(e event.Event, account, region string, resources []string) E
 	if resources == nil {
 		resources = []string{}
 	}
-	return Envelope{Version: "0", ID: uuid.NewString(), DetailType: e.Type(), Source: e.Source(), Account: account,
+	return Envelope{Version: "0", DetailType: e.Type(), Source: e.Source(), Account: account,
 		Time: t.UTC().Truncate(time.Second), Region: region, Resources: resources}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/uuid"
 
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/pattern"
@@ -96,6 +97,7 @@ func (b *Bus) Rules() [][2]string {
 func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 	type put struct {
 		flat *pattern.Event
+		env  *lazyEnvelope
 		out  Outgoing
 	}
 	puts := make([]put, 0, len(evs))
@@ -115,7 +117,11 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 				return fmt.Errorf("event %s: %w", e.ID(), err)
 			}
 		}
-		flat, err := env.FlattenFor(ce, b.matcher.Uses)
+		lazy := &lazyEnvelope{env: env, e: &ce}
+		if b.matcher.Uses("id") {
+			lazy.env.ID = lazy.id()
+		}
+		flat, err := lazy.env.FlattenFor(ce, b.matcher.Uses)
 		if err != nil {
 			return err
 		}
@@ -123,8 +129,8 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 		if _, ok := ce.Extensions()[events.ExtGroup]; ok {
 			group = events.Group(ce)
 		}
-		puts = append(puts, put{flat, Outgoing{Event: &ce, GroupID: group, DedupID: env.ID, envelope: envelopeWriter(env, &ce),
-			bound: 6*(len(env.ID)+len(env.Source)+len(env.DetailType)+len(env.Account)+len(env.Region)) + 160 + bound}})
+		puts = append(puts, put{flat, lazy, Outgoing{Event: &ce, GroupID: group, envelope: lazy.encode,
+			bound: 6*(36+len(env.Source)+len(env.DetailType)+len(env.Account)+len(env.Region)) + 160 + bound}})
 	}
 	var order []*Queue
 	sends := map[*Queue][]Outgoing{}
@@ -136,7 +142,11 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 					order = append(order, q)
 					sends[q] = make([]Outgoing, 0, len(puts))
 				}
-				sends[q] = append(sends[q], p.out)
+				out := p.out
+				if q.fifo {
+					out.DedupID = p.env.id()
+				}
+				sends[q] = append(sends[q], out)
 			}
 		}
 	}
@@ -149,13 +159,30 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 	return nil
 }
 
-// envelopeWriter returns what writes, once, the envelope env with e as its
-// detail.
-func envelopeWriter(env events.Envelope, e *event.Event) func() string {
-	return sync.OnceValue(func() string {
-		env.Detail, _ = e.MarshalJSON()
-		return string(env.Encode())
+// lazyEnvelope is the EventBridge envelope of an event put on the bus; its
+// id and its JSON are made when something needs them (a rule on the id, a
+// FIFO target's deduplication, a body).
+type lazyEnvelope struct {
+	env      events.Envelope
+	e        *event.Event
+	idOnce   sync.Once
+	bodyOnce sync.Once
+	body     string
+}
+
+func (l *lazyEnvelope) id() string {
+	l.idOnce.Do(func() { l.env.ID = uuid.NewString() })
+	return l.env.ID
+}
+
+func (l *lazyEnvelope) encode() string {
+	l.bodyOnce.Do(func() {
+		l.id()
+		env := l.env
+		env.Detail, _ = l.e.MarshalJSON()
+		l.body = string(env.Encode())
 	})
+	return l.body
 }
 
 // Put puts an EventBridge event (a native one, such as a Scheduled Event,

@@ -483,9 +483,9 @@ func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
 			return err
 		}
 		c := events.Copy(e)
-		msgs[i] = Outgoing{Event: &c, DedupID: events.Key(e)}
+		msgs[i] = Outgoing{Event: &c}
 		if q.fifo {
-			msgs[i].GroupID = events.Group(e)
+			msgs[i].GroupID, msgs[i].DedupID = events.Group(e), events.Key(e)
 		}
 	}
 	_, err := q.Send(ctx, msgs...)
