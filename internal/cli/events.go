@@ -32,7 +32,7 @@ func newEventsCmd() *cobra.Command {
 		Use:   "events",
 		Short: "Send CloudEvents to a service, a queue or a bus",
 	}
-	cmd.AddCommand(newEventsPutCmd())
+	cmd.AddCommand(newEventsPutCmd(), newTestPatternCmd())
 	return cmd
 }
 
@@ -105,22 +105,9 @@ func (f putFlags) event(stdin io.Reader) (event.Event, error) {
 	if f.subject != "" {
 		e.SetSubject(f.subject)
 	}
-	var data []byte
-	switch {
-	case f.data == "-":
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return e, err
-		}
-		data = b
-	case strings.HasPrefix(f.data, "@"):
-		b, err := os.ReadFile(f.data[1:])
-		if err != nil {
-			return e, err
-		}
-		data = b
-	default:
-		data = []byte(f.data)
+	data, err := readValue(f.data, stdin)
+	if err != nil {
+		return e, err
 	}
 	if len(bytes.TrimSpace(data)) > 0 {
 		e.SetDataContentType(f.contentType)
@@ -232,4 +219,16 @@ func awsConfig(ctx context.Context, endpoint string) (aws.Config, error) {
 		return cfg, fmt.Errorf("AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// readValue reads a flag's value: the text itself, @FILE for a file's
+// content, or - for standard input.
+func readValue(v string, stdin io.Reader) ([]byte, error) {
+	switch {
+	case v == "-":
+		return io.ReadAll(stdin)
+	case strings.HasPrefix(v, "@"):
+		return os.ReadFile(v[1:])
+	}
+	return []byte(v), nil
 }
