@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/runtime"
+	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
 	cwslambda "github.com/coworks-go/cws/transport/lambda"
 	"github.com/coworks-go/cws/transport/memory"
 	"github.com/coworks-go/cws/transport/queue"
@@ -28,6 +32,9 @@ const (
 	// EnvDeadLetterQueueURL is where the Lambda door sends messages that
 	// fail for good, with their reason.
 	EnvDeadLetterQueueURL = "CWS_DEAD_LETTER_QUEUE_URL"
+	// EnvEventBus is the EventBridge bus (name or ARN) where reactors
+	// publish their notification events, on Lambda and with CWS_QUEUE_URL.
+	EnvEventBus = "CWS_EVENT_BUS"
 )
 
 // Names of the embedded default's queues and bus (memory://NAME as reply
@@ -41,6 +48,12 @@ const (
 	LocalMaxReceive = 5
 )
 
+// The account and region of the local bus's events.
+const (
+	localAccount = "000000000000"
+	localRegion  = "us-east-1"
+)
+
 // asyncDoor is the asynchronous side of a running service: where the local
 // events endpoint publishes, what consumes, and the door that handles.
 type asyncDoor struct {
@@ -48,6 +61,28 @@ type asyncDoor struct {
 	consumer  events.Consumer
 	door      *events.Door
 	describe  string
+	schedules func(ctx context.Context) error // the local scheduler, or nil
+}
+
+// newEngine returns the engine of the service's reactors (nil without
+// any), calling the entries in process and publishing through pub.
+func newEngine(app *runtime.App, reactors map[string]biz.Reactor, pub events.Publisher, log *slog.Logger) (*biz.Engine, error) {
+	if len(reactors) == 0 {
+		return nil, nil
+	}
+	opts := []biz.ClientOption{biz.WithApp(app), biz.WithSource("cws/" + app.Name())}
+	if pub != nil {
+		opts = append(opts, biz.WithPublisher(pub))
+	}
+	return biz.NewEngine(reactors, biz.WithClient(biz.NewClient(opts...)), biz.WithLogger(log))
+}
+
+// busPublisher is the EventBridge publisher of CWS_EVENT_BUS, or nil.
+func busPublisher(cfg aws.Config) events.Publisher {
+	if bus := os.Getenv(EnvEventBus); bus != "" {
+		return cwseventbridge.NewPublisher(eventbridge.NewFromConfig(cfg), bus)
+	}
+	return nil
 }
 
 // loadAWS is the AWS configuration of the environment.
@@ -56,7 +91,7 @@ func loadAWS(ctx context.Context) (aws.Config, error) { return config.LoadDefaul
 // newAsyncDoor builds the embedded default (an in-memory queue with its
 // dead-letter queue, and a bus whose rule sends invocations to the queue)
 // or, with CWS_QUEUE_URL, a consumer of that SQS queue.
-func newAsyncDoor(ctx context.Context, app *runtime.App, log *slog.Logger) (*asyncDoor, error) {
+func newAsyncDoor(ctx context.Context, app *runtime.App, reactors map[string]biz.Reactor, log *slog.Logger) (*asyncDoor, error) {
 	if name := os.Getenv(EnvQueueURL); name != "" {
 		cfg, err := loadAWS(ctx)
 		if err != nil {
@@ -71,9 +106,23 @@ func newAsyncDoor(ctx context.Context, app *runtime.App, log *slog.Logger) (*asy
 		if err != nil {
 			return nil, err
 		}
-		door := events.NewDoor(app, events.WithDoorLogger(log),
-			events.WithReplier(reply.New(reply.WithAWS(func(context.Context) (aws.Config, error) { return cfg, nil }))))
-		return &asyncDoor{publisher: cwssqs.NewPublisher(client, url), consumer: q.Consumer(queue.WithLogger(log)), door: door,
+		pub := cwssqs.NewPublisher(client, url)
+		// Notifications go to CWS_EVENT_BUS, or else to the queue itself,
+		// where the engine matches them against the reactors' patterns.
+		notify := busPublisher(cfg)
+		if notify == nil {
+			notify = pub
+		}
+		engine, err := newEngine(app, reactors, notify, log)
+		if err != nil {
+			return nil, err
+		}
+		doorOpts := []events.DoorOption{events.WithDoorLogger(log),
+			events.WithReplier(reply.New(reply.WithAWS(func(context.Context) (aws.Config, error) { return cfg, nil })))}
+		if engine != nil {
+			doorOpts = append(doorOpts, events.WithEvents(engine))
+		}
+		return &asyncDoor{publisher: pub, consumer: q.Consumer(queue.WithLogger(log)), door: events.NewDoor(app, doorOpts...),
 			describe: "SQS queue " + url}, nil
 	}
 	dlq := memory.NewQueue(LocalDeadLetters)
@@ -83,15 +132,58 @@ func newAsyncDoor(ctx context.Context, app *runtime.App, log *slog.Logger) (*asy
 		return nil, err
 	}
 	replier := reply.New(reply.WithLocal(LocalQueue, q), reply.WithLocal(LocalBus, bus), reply.WithAWS(loadAWS))
-	door := events.NewDoor(app, events.WithDoorLogger(log), events.WithReplier(replier))
-	return &asyncDoor{publisher: q, consumer: q.Consumer(queue.WithLogger(log)), door: door,
-		describe: "in-memory queue " + LocalQueue}, nil
+	ad := &asyncDoor{publisher: q, consumer: q.Consumer(queue.WithLogger(log)), describe: "in-memory queue " + LocalQueue}
+	engine, err := newEngine(app, reactors, bus, log)
+	if err != nil {
+		return nil, err
+	}
+	doorOpts := []events.DoorOption{events.WithDoorLogger(log), events.WithReplier(replier)}
+	if engine != nil {
+		// Each subscription is a rule of the local bus targeting the queue,
+		// as it is an EventBridge rule deployed; the scheduler puts the
+		// Scheduled Events on the bus.
+		arn := func(name string) string { return biz.RuleARN(localRegion, localAccount, name) }
+		for _, r := range engine.Rules(time.Now()) {
+			p := r.Pattern
+			if r.Schedule != "" {
+				p = biz.ScheduledPattern(arn(r.Name))
+			}
+			if err := bus.PutRule(r.Name, p, q); err != nil {
+				return nil, err
+			}
+		}
+		doorOpts = append(doorOpts, events.WithEvents(engine))
+		ad.schedules = func(ctx context.Context) error {
+			return engine.RunSchedules(ctx, arn, func(ctx context.Context, env events.Envelope) error {
+				_, err := bus.Put(ctx, env, "")
+				return err
+			})
+		}
+	}
+	ad.door = events.NewDoor(app, doorOpts...)
+	return ad, nil
 }
 
 // lambdaOptions are the Lambda door's options from the environment: replies
 // to AWS queues and buses, explicit dead letters with CWS_DEAD_LETTER_QUEUE_URL.
-func lambdaOptions(ctx context.Context, app *runtime.App, log *slog.Logger) ([]cwslambda.Option, error) {
-	door := events.NewDoor(app, events.WithDoorLogger(log), events.WithReplier(reply.New(reply.WithAWS(loadAWS))))
+func lambdaOptions(ctx context.Context, app *runtime.App, reactors map[string]biz.Reactor, log *slog.Logger) ([]cwslambda.Option, error) {
+	doorOpts := []events.DoorOption{events.WithDoorLogger(log), events.WithReplier(reply.New(reply.WithAWS(loadAWS)))}
+	if len(reactors) > 0 {
+		var notify events.Publisher
+		if os.Getenv(EnvEventBus) != "" {
+			cfg, err := loadAWS(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("AWS configuration for %s: %w", EnvEventBus, err)
+			}
+			notify = busPublisher(cfg)
+		}
+		engine, err := newEngine(app, reactors, notify, log)
+		if err != nil {
+			return nil, err
+		}
+		doorOpts = append(doorOpts, events.WithEvents(engine))
+	}
+	door := events.NewDoor(app, doorOpts...)
 	opts := []cwslambda.Option{cwslambda.WithEvents(door), cwslambda.WithLogger(log)}
 	if url := os.Getenv(EnvDeadLetterQueueURL); url != "" {
 		cfg, err := loadAWS(ctx)

@@ -21,9 +21,11 @@ import (
 	"reflect"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 	cwslambda "github.com/coworks-go/cws/transport/lambda"
@@ -71,32 +73,42 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	for _, w := range app.Warnings() {
 		logger.Warn(w, "service", app.Name())
 	}
+	var reactors map[string]biz.Reactor
+	if p, ok := service.(biz.Provider); ok {
+		reactors = p.Reactors()
+		// Checked now, so that a bad schedule or pattern stops every mode.
+		if _, err := biz.NewEngine(reactors); err != nil {
+			return err
+		}
+	}
 	switch mode := os.Getenv(EnvMode); {
 	case mode == "routes":
 		return writeRoutes(os.Stdout, app)
+	case mode == "reactors":
+		return writeReactors(os.Stdout, reactors)
 	case mode == "invoke":
 		return invoke(ctx, os.Stdin, os.Stdout, app)
 	case mode != "":
 		return fmt.Errorf("unknown %s %q", EnvMode, mode)
 	case onLambda:
-		opts, err := lambdaOptions(ctx, app, logger)
+		opts, err := lambdaOptions(ctx, app, reactors, logger)
 		if err != nil {
 			return err
 		}
 		lambda.StartWithOptions(cwslambda.NewHandler(app, opts...), lambda.WithContext(ctx))
 		return nil
 	}
-	return serveLocal(ctx, app, logger)
+	return serveLocal(ctx, app, reactors, logger)
 }
 
 // serveLocal runs the local server and the asynchronous door until ctx is
 // done, then stops both gracefully.
-func serveLocal(ctx context.Context, app *runtime.App, logger *slog.Logger) error {
+func serveLocal(ctx context.Context, app *runtime.App, reactors map[string]biz.Reactor, logger *slog.Logger) error {
 	addr := os.Getenv(EnvAddr)
 	if addr == "" {
 		addr = DefaultAddr
 	}
-	ad, err := newAsyncDoor(ctx, app, logger)
+	ad, err := newAsyncDoor(ctx, app, reactors, logger)
 	if err != nil {
 		return err
 	}
@@ -104,6 +116,9 @@ func serveLocal(ctx context.Context, app *runtime.App, logger *slog.Logger) erro
 	defer cancel()
 	consumed := make(chan error, 1)
 	go func() { consumed <- ad.consumer.Consume(ctx, ad.door) }()
+	if ad.schedules != nil {
+		go func() { _ = ad.schedules(ctx) }()
+	}
 	logger.Info("consuming events", "service", app.Name(), "from", ad.describe, "endpoint", cwshttp.EventsPath)
 	handler := cwshttp.NewHandler(app, cwshttp.WithEventsEndpoint(ad.publisher))
 	err = cwshttp.ListenAndServe(ctx, addr, handler, cwshttp.WithLogger(logger))
@@ -165,4 +180,19 @@ func newLogger(level string, jsonOut bool) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// writeReactors prints the reactors' rules as JSON (CWS_MODE=reactors).
+func writeReactors(w io.Writer, reactors map[string]biz.Reactor) error {
+	rules := []biz.Rule{}
+	if reactors != nil {
+		engine, err := biz.NewEngine(reactors)
+		if err != nil {
+			return err
+		}
+		rules = engine.Rules(time.Now().UTC())
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rules)
 }

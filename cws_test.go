@@ -225,9 +225,12 @@ func TestRunModes(t *testing.T) {
 // TestCrudThroughLocalEvents invokes examples/crud's POST / as a CloudEvent
 // through the local events endpoint; the item is then visible through
 // GET /. A refused invocation is dead-lettered with its reason.
-func TestCrudThroughLocalEvents(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "crud")
-	if out, err := exec.Command("go", "build", "-o", bin, "./examples/crud").CombinedOutput(); err != nil {
+// localService builds and starts the example in pkg on a free port with
+// the token local-token; do calls it with the token, logs holds its logs.
+func localService(t *testing.T, pkg string) (do func(method, path, contentType, body string) (int, string), logs *testutil.SyncBuffer) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "svc")
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -235,14 +238,14 @@ func TestCrudThroughLocalEvents(t *testing.T) {
 	ln.Close()
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "TOKEN=local-token")
-	logs := &testutil.SyncBuffer{}
+	logs = &testutil.SyncBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
 	base := "http://" + addr
-	do := func(method, path, contentType, body string) (int, string) {
+	do = func(method, path, contentType, body string) (int, string) {
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "local-token")
 		if contentType != "" {
@@ -258,14 +261,33 @@ func TestCrudThroughLocalEvents(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if status, _ := do("GET", "/service/test", "", ""); status == 200 {
-			break
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			return do, logs
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the service did not start: %s", logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// waitFor polls until the logs contain every string.
+func waitFor(t *testing.T, logs *testutil.SyncBuffer, deadline time.Time, want ...string) {
+	t.Helper()
+	for _, s := range want {
+		for !strings.Contains(logs.String(), s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the logs lack %q:\n%s", s, logs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func TestCrudThroughLocalEvents(t *testing.T) {
+	do, logs := localService(t, "./examples/crud")
+	deadline := time.Now().Add(20 * time.Second)
 
 	invoke := `{"specversion":"1.0","id":"inv-1","source":"cws/test","type":"cws.invoke","subject":"POST /",` +
 		`"datacontenttype":"application/json","data":{"name":"kettle","price":30,"tags":["kitchen"]},` +
@@ -295,16 +317,60 @@ func TestCrudThroughLocalEvents(t *testing.T) {
 	// The refused invocation is dead-lettered with its reason; the
 	// duplicate (retried later when it came while the first ran) runs
 	// nothing; the trace context reaches the logs.
-	for _, s := range []string{"dead-lettered", "DELETE /42 answered 404: no item 42", "trace_id=4bf92f3577b34da6a3ce929d0e0e4736",
-		"duplicate invocation: not run again"} {
-		for !strings.Contains(logs.String(), s) {
+	waitFor(t, logs, deadline, "dead-lettered", "DELETE /42 answered 404: no item 42", "trace_id=4bf92f3577b34da6a3ce929d0e0e4736",
+		"duplicate invocation: not run again")
+	if status, body := do("GET", "/", "", ""); body != want {
+		t.Errorf("after the duplicate: %d %s", status, body)
+	}
+}
+
+// examples/biz under the embedded default: a notification posted to the
+// local events endpoint runs the invoicing workflow and the alert; a
+// reactor that fails for good is dead-lettered with its reason.
+func TestBizThroughLocalRuntime(t *testing.T) {
+	do, logs := localService(t, "./examples/biz")
+	deadline := time.Now().Add(20 * time.Second)
+	order := func(id, customer string, total int) string {
+		return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"shop","type":"order.completed","datacontenttype":"application/json",`+
+			`"data":{"order":%q,"customer":%q,"total":%d}}`, id, id, customer, total)
+	}
+	for _, e := range []string{order("A-1", "ann@example.com", 1200), order("A-2", "bob@example.com", 50)} {
+		if status, body := do("POST", "/_cws/events", "application/cloudevents+json", e); status != 202 {
+			t.Fatalf("posting %s: %d %s", e, status, body)
+		}
+	}
+	poll := func(path, want string) {
+		for {
+			status, body := do("GET", path, "", "")
+			if status == 200 && body == want {
+				return
+			}
 			if time.Now().After(deadline) {
-				t.Fatalf("the logs lack %q:\n%s", s, logs)
+				t.Fatalf("GET %s = %d %s, want %s\n%s", path, status, body, want, logs)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	if status, body := do("GET", "/", "", ""); body != want {
-		t.Errorf("after the duplicate: %d %s", status, body)
+	poll("/alerts", `[{"level":"warning","message":"order A-1 of 1200.00"}]`)
+	for {
+		_, body := do("GET", "/mails", "", "")
+		if strings.Contains(body, `"to":"ann@example.com"`) && strings.Contains(body, `"to":"bob@example.com"`) {
+			if !strings.Contains(body, `INVOICE`) {
+				t.Errorf("the mail does not carry the rendered invoice: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mails: %s\n%s", body, logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", order("A-3", "nobody", 10)); status != 202 {
+		t.Fatalf("posting the bad order: %d %s", status, body)
+	}
+	waitFor(t, logs, deadline, "reactor failed", "dead-lettered", `\"nobody\" is not a mail address`)
+	_, invoices := do("GET", "/invoices", "", "")
+	if strings.Count(invoices, `"order":`) != 3 {
+		t.Errorf("invoices: %s", invoices)
 	}
 }

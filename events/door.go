@@ -37,6 +37,7 @@ type Door struct {
 	lease   time.Duration
 	replies Replier
 	routes  map[string]Handler
+	others  Handler
 	log     *slog.Logger
 }
 
@@ -62,6 +63,10 @@ func WithRoute(typ string, h Handler) DoorOption {
 	return func(d *Door) { d.routes[typ] = h }
 }
 
+// WithEvents sends the events that are not invocations, and that no route
+// takes, to h (the biz reactors' engine).
+func WithEvents(h Handler) DoorOption { return func(d *Door) { d.others = h } }
+
 // WithDoorLogger sets the logger (default slog.Default()).
 func WithDoorLogger(l *slog.Logger) DoorOption { return func(d *Door) { d.log = l } }
 
@@ -85,6 +90,9 @@ func (d *Door) Handle(ctx context.Context, m *Message) error {
 	if e.Type() != TypeInvoke {
 		if h, ok := d.routes[e.Type()]; ok {
 			return h.Handle(ctx, m)
+		}
+		if d.others != nil {
+			return d.others.Handle(ctx, m)
 		}
 		return Permanentf("no entry or reactor handles events of type %q", e.Type())
 	}

@@ -138,7 +138,7 @@ func TestScanErrors(t *testing.T) {
 // longer matches its package: run `go run ./cmd/cws gen ./...`.
 func TestCommittedFilesUpToDate(t *testing.T) {
 	root := filepath.Join("..", "..")
-	for _, dir := range []string{"examples/crud", "blueprint/admin", "blueprint/profiler", "bench"} {
+	for _, dir := range []string{"examples/crud", "examples/biz", "blueprint/admin", "blueprint/profiler", "bench"} {
 		path := filepath.Join(root, dir)
 		pkg, types, err := gen.Scan(path)
 		if err != nil {

@@ -1,0 +1,321 @@
+package biz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/uuid"
+
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/pattern"
+)
+
+// The EventBridge event a schedule fires.
+const (
+	ScheduledEventType   = "Scheduled Event"
+	ScheduledEventSource = "aws.events"
+)
+
+// Engine routes schedules and notification events to the reactors that
+// subscribe to them; it is the events.Handler of every event that is not an
+// invocation. Each reactor runs once per event (source and id) and
+// subscription within the idempotency window, however many rules delivered
+// the event.
+type Engine struct {
+	reactors map[string]Reactor
+	rules    []Rule
+	byName   map[string]int
+	matcher  *pattern.Matcher
+	client   *Client
+	store    events.Store
+	window   time.Duration
+	lease    time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+	wait     func(ctx context.Context, until time.Time) bool // false when ctx is done
+}
+
+// waitUntil sleeps until t or until ctx is done (false).
+func waitUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClient sets the client reactors get in their triggers.
+func WithClient(c *Client) Option { return func(e *Engine) { e.client = c } }
+
+// WithStore sets the idempotency store (default an events.MemoryStore).
+func WithStore(s events.Store) Option { return func(e *Engine) { e.store = s } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// NewEngine checks the reactors' subscriptions (names, schedules with AWS's
+// validation, patterns with AWS's) and returns their engine.
+func NewEngine(reactors map[string]Reactor, opts ...Option) (*Engine, error) {
+	e := &Engine{reactors: reactors, byName: map[string]int{}, matcher: pattern.NewMatcher(), client: NewClient(),
+		store: events.NewMemoryStore(), window: events.DefaultWindow, lease: events.DefaultLease, log: slog.Default(),
+		now: time.Now, wait: waitUntil}
+	for _, opt := range opts {
+		opt(e)
+	}
+	names := make([]string, 0, len(reactors))
+	for name := range reactors {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !namePattern.MatchString(name) {
+			return nil, fmt.Errorf("reactor name %q: use lower case letters, digits and hyphens", name)
+		}
+		if reactors[name] == nil {
+			return nil, fmt.Errorf("reactor %s is nil", name)
+		}
+		subs := reactors[name].Subscriptions()
+		if len(subs) == 0 {
+			return nil, fmt.Errorf("reactor %s subscribes to nothing", name)
+		}
+		for _, s := range subs {
+			r, err := ruleFor(name, s)
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := e.byName[r.Name]; dup {
+				return nil, fmt.Errorf("reactor %s: two subscriptions make the rule %s", name, r.Name)
+			}
+			e.byName[r.Name] = len(e.rules)
+			e.rules = append(e.rules, r)
+			if r.pattern != nil {
+				e.matcher.Add(r.Name, r.pattern)
+			}
+		}
+	}
+	return e, nil
+}
+
+// Rules returns the reactors' subscriptions as EventBridge rules, sorted
+// by name; schedules carry their next fire time after now.
+func (e *Engine) Rules(now time.Time) []Rule {
+	out := make([]Rule, len(e.rules))
+	copy(out, e.rules)
+	for i := range out {
+		if out[i].sched != nil {
+			out[i].Next = out[i].sched.Next(now)
+		}
+	}
+	return out
+}
+
+// Client returns the engine's client.
+func (e *Engine) Client() *Client { return e.client }
+
+// RuleARN is the ARN of a rule on the default bus.
+func RuleARN(region, account, name string) string {
+	return "arn:aws:events:" + region + ":" + account + ":rule/" + name
+}
+
+// ruleOf returns the rule a Scheduled Event names in its subject (the rule
+// ARN: …:rule/NAME or …:rule/BUS/NAME).
+func (e *Engine) ruleOf(ev event.Event) (*Rule, bool) {
+	name := ev.Subject()
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	i, ok := e.byName[name]
+	if !ok || e.rules[i].sched == nil {
+		return nil, false
+	}
+	return &e.rules[i], true
+}
+
+// Handle implements events.Handler: it finds the rules that fire for the
+// event — a Scheduled Event's own rule, or every pattern that matches —
+// and runs their reactors. An event no reactor subscribes to is Permanent
+// (it goes to the dead-letter queue with that reason). When some reactors
+// fail, those that succeeded are not run again on the retry.
+func (e *Engine) Handle(ctx context.Context, m *events.Message) error {
+	ev := m.Event
+	var fired []*Rule
+	if ev.Type() == ScheduledEventType && ev.Source() == ScheduledEventSource {
+		r, ok := e.ruleOf(ev)
+		if !ok {
+			return events.Permanentf("no reactor subscribes to the schedule of rule %q", ev.Subject())
+		}
+		fired = append(fired, r)
+	} else {
+		flat, err := flatten(ev)
+		if err != nil {
+			return events.Permanentf("event %s: %v", ev.ID(), err)
+		}
+		for _, name := range e.matcher.MatchEvent(flat) {
+			fired = append(fired, &e.rules[e.byName[name]])
+		}
+		if len(fired) == 0 {
+			return events.Permanentf("no reactor subscribes to events of type %q from %q", ev.Type(), ev.Source())
+		}
+	}
+	traceparent := events.EnsureTraceParent(&ev)
+	var errs []error
+	permanent := true
+	for _, r := range fired {
+		if err := e.run(ctx, r, ev, traceparent, m); err != nil {
+			errs = append(errs, fmt.Errorf("reactor %s (%s): %w", r.Reactor, r.Subscription, err))
+			permanent = permanent && events.IsPermanent(err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	err := errors.Join(errs...)
+	if permanent {
+		return events.Permanent(err)
+	}
+	return err
+}
+
+// run runs one rule's reactor once per event.
+func (e *Engine) run(ctx context.Context, r *Rule, ev event.Event, traceparent string, m *events.Message) (err error) {
+	key := r.Name + "\x00" + events.Key(ev)
+	begun, done, err := e.store.Begin(ctx, key, e.lease)
+	if err != nil {
+		return fmt.Errorf("idempotency store: %w", err)
+	}
+	log := e.log.With("reactor", r.Reactor, "subscription", r.Subscription, "event", ev.ID(), "source", ev.Source(),
+		"type", ev.Type(), "trace_id", events.TraceID(traceparent), "transport", m.Transport, "receive_count", m.ReceiveCount)
+	if !begun {
+		if done == nil {
+			return events.ErrInProgress
+		}
+		log.InfoContext(ctx, "already reacted: not run again")
+		return nil
+	}
+	t := &Trigger{Reactor: r.Reactor, Subscription: r.Subscription, Event: ev.Clone(), Time: ev.Time(), Tech: e.client}
+	if t.Time.IsZero() {
+		t.Time = time.Now().UTC()
+	}
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			log.ErrorContext(ctx, "reactor panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+		if err != nil {
+			_ = e.store.Abandon(ctx, key)
+			log.WarnContext(ctx, "reactor failed", "error", err, "permanent", events.IsPermanent(err), "duration", time.Since(start))
+			return
+		}
+		if ferr := e.store.Finish(ctx, key, events.Outcome{Status: 200}, e.window); ferr != nil {
+			log.ErrorContext(ctx, "idempotency store: recording the outcome", "error", ferr)
+		}
+		log.InfoContext(ctx, "reacted", "duration", time.Since(start))
+	}()
+	return e.reactors[r.Reactor].React(context.WithValue(ctx, traceKey{}, traceparent), t)
+}
+
+// flatten rebuilds the EventBridge event an arriving CloudEvent came in,
+// for the patterns: a native AWS event (with the awsaccount extension) from
+// the adapter's mapping, a CloudEvent published by cws as the detail of an
+// envelope with its source and type.
+func flatten(ev event.Event) (*pattern.Event, error) {
+	acct, native := ev.Extensions()[events.ExtAWSAccount]
+	if !native {
+		env := events.EnvelopeHeader(ev, "", "", nil)
+		env.ID = ev.ID()
+		return env.FlattenFor(ev, nil)
+	}
+	b := pattern.NewBuilder(nil)
+	b.String("version", "0")
+	b.String("id", ev.ID())
+	b.String("detail-type", ev.Type())
+	b.String("source", ev.Source())
+	b.String("account", fmt.Sprint(acct))
+	if region, ok := ev.Extensions()[events.ExtAWSRegion]; ok {
+		b.String("region", fmt.Sprint(region))
+	}
+	if t := ev.Time(); !t.IsZero() {
+		b.String("time", t.UTC().Format(time.RFC3339))
+	}
+	var resources []string
+	if s := ev.Subject(); s != "" {
+		resources = []string{s}
+	}
+	b.Strings("resources", resources)
+	if data := ev.Data(); len(data) > 0 && json.Valid(data) {
+		if err := b.JSON("detail", data); err != nil {
+			return nil, err
+		}
+	}
+	return b.Event(), nil
+}
+
+// ScheduledEvent returns the EventBridge event a schedule rule fires at t,
+// as EventBridge delivers it.
+func ScheduledEvent(ruleARN, account, region string, t time.Time) events.Envelope {
+	return events.Envelope{Version: "0", ID: uuid.NewString(), DetailType: ScheduledEventType, Source: ScheduledEventSource,
+		Account: account, Time: t.UTC(), Region: region, Resources: []string{ruleARN}, Detail: json.RawMessage("{}")}
+}
+
+// ScheduledPattern is the pattern that selects the Scheduled Events of a
+// rule: the local bus routes a schedule's events with it.
+func ScheduledPattern(ruleARN string) string {
+	b, _ := json.Marshal(map[string]any{"source": []string{ScheduledEventSource}, "detail-type": []string{ScheduledEventType},
+		"resources": []string{ruleARN}})
+	return string(b)
+}
+
+// RunSchedules fires the engine's schedules until ctx is done: at each
+// fire time it calls put with the Scheduled Event of the rule (ARN from
+// arn) — what EventBridge does for a deployed schedule rule. Rates count
+// from the call; cron expressions follow the clock.
+func (e *Engine) RunSchedules(ctx context.Context, arn func(name string) string, put func(ctx context.Context, env events.Envelope) error) error {
+	type next struct {
+		rule *Rule
+		at   time.Time
+	}
+	var plan []next
+	now := e.now().UTC()
+	for i := range e.rules {
+		if e.rules[i].sched != nil {
+			if at := e.rules[i].sched.Next(now); !at.IsZero() {
+				plan = append(plan, next{&e.rules[i], at})
+			}
+		}
+	}
+	for len(plan) > 0 {
+		sort.Slice(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
+		first := plan[0]
+		if !e.wait(ctx, first.at) {
+			return nil
+		}
+		env := ScheduledEvent(arn(first.rule.Name), "000000000000", "us-east-1", first.at)
+		if err := put(ctx, env); err != nil {
+			e.log.ErrorContext(ctx, "firing a schedule", "rule", first.rule.Name, "error", err)
+		} else {
+			e.log.DebugContext(ctx, "schedule fired", "rule", first.rule.Name, "at", first.at)
+		}
+		if at := first.rule.sched.Next(first.at); at.IsZero() {
+			plan = plan[1:]
+		} else {
+			plan[0].at = at
+		}
+	}
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,27 @@
+// Command biz is the cws example of biz reactors: an office service whose
+// tech entries keep reminders, alerts, invoices and an outbox, and whose
+// reactors compose them into workflows:
+//
+//   - reminder: every weekday at 09:00 UTC, posts a reminder (a cron
+//     reactor calling a tech entry);
+//   - alert: an order.completed event of 1,000 or more raises an alert (a
+//     notification pattern calling a tech entry);
+//   - invoicing: an order.completed event creates the invoice, renders its
+//     document, mails it, and publishes invoice.sent.
+//
+// It runs under `cws run ./examples/biz` with no AWS:
+//
+//	cws events put --token dev-token --type order.completed --source shop --data '{"order":"A-1","customer":"ann@example.com","total":1200}'
+//	curl -H 'Authorization: dev-token' localhost:8080/invoices
+//	curl -H 'Authorization: dev-token' localhost:8080/alerts
+package main
+
+//go:generate go run github.com/coworks-go/cws/cmd/cws gen
+
+import (
+	"github.com/coworks-go/cws"
+)
+
+func main() {
+	cws.Main(NewOffice())
+}
