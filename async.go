@@ -35,6 +35,9 @@ const (
 	// EnvEventBus is the EventBridge bus (name or ARN) where reactors
 	// publish their notification events, on Lambda and with CWS_QUEUE_URL.
 	EnvEventBus = "CWS_EVENT_BUS"
+	// EnvRulePrefix prefixes the names of the reactors' rules (see
+	// biz.WithRulePrefix).
+	EnvRulePrefix = "CWS_RULE_PREFIX"
 )
 
 // Names of the embedded default's queues and bus (memory://NAME as reply
@@ -74,7 +77,8 @@ func newEngine(app *runtime.App, reactors map[string]biz.Reactor, pub events.Pub
 	if pub != nil {
 		opts = append(opts, biz.WithPublisher(pub))
 	}
-	return biz.NewEngine(reactors, biz.WithClient(biz.NewClient(opts...)), biz.WithLogger(log))
+	return biz.NewEngine(reactors, biz.WithClient(biz.NewClient(opts...)), biz.WithLogger(log),
+		biz.WithRulePrefix(os.Getenv(EnvRulePrefix)))
 }
 
 // busPublisher is the EventBridge publisher of CWS_EVENT_BUS, or nil.

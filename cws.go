@@ -186,7 +186,7 @@ func newLogger(level string, jsonOut bool) *slog.Logger {
 func writeReactors(w io.Writer, reactors map[string]biz.Reactor) error {
 	rules := []biz.Rule{}
 	if reactors != nil {
-		engine, err := biz.NewEngine(reactors)
+		engine, err := biz.NewEngine(reactors, biz.WithRulePrefix(os.Getenv(EnvRulePrefix)))
 		if err != nil {
 			return err
 		}

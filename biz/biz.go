@@ -76,7 +76,7 @@ type Trigger struct {
 
 // Rule is a subscription as an EventBridge rule.
 type Rule struct {
-	// Name is the rule's name: <reactor>-<subscription>.
+	// Name is the rule's name: [prefix]<reactor>-<subscription>.
 	Name         string `json:"name"`
 	Reactor      string `json:"reactor"`
 	Subscription string `json:"subscription"`

@@ -39,6 +39,7 @@ type Engine struct {
 	window   time.Duration
 	lease    time.Duration
 	log      *slog.Logger
+	prefix   string
 	now      func() time.Time
 	wait     func(ctx context.Context, until time.Time) bool // false when ctx is done
 }
@@ -63,6 +64,12 @@ func WithClient(c *Client) Option { return func(e *Engine) { e.client = c } }
 
 // WithStore sets the idempotency store (default an events.MemoryStore).
 func WithStore(s events.Store) Option { return func(e *Engine) { e.store = s } }
+
+// WithRulePrefix names the deployed rules PREFIX<reactor>-<subscription>
+// (e.g. the service's name and a hyphen), so that services sharing an
+// account keep their rules apart; Scheduled Events are matched to rules
+// without it.
+func WithRulePrefix(prefix string) Option { return func(e *Engine) { e.prefix = prefix } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
@@ -110,18 +117,23 @@ func NewEngine(reactors map[string]Reactor, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// Rules returns the reactors' subscriptions as EventBridge rules, sorted
-// by name; schedules carry their next fire time after now.
+// Rules returns the reactors' subscriptions as EventBridge rules, by
+// reactor, named with the engine's prefix; schedules carry their next fire
+// time after now.
 func (e *Engine) Rules(now time.Time) []Rule {
 	out := make([]Rule, len(e.rules))
 	copy(out, e.rules)
 	for i := range out {
+		out[i].Name = e.prefix + out[i].Name
 		if out[i].sched != nil {
 			out[i].Next = out[i].sched.Next(now)
 		}
 	}
 	return out
 }
+
+// Prefix returns the prefix of the deployed rules' names.
+func (e *Engine) Prefix() string { return e.prefix }
 
 // Client returns the engine's client.
 func (e *Engine) Client() *Client { return e.client }
@@ -138,8 +150,12 @@ func (e *Engine) ruleOf(ev event.Event) (*Rule, bool) {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
-	i, ok := e.byName[name]
-	if !ok || e.rules[i].sched == nil {
+	name, ok := strings.CutPrefix(name, e.prefix)
+	if !ok {
+		return nil, false
+	}
+	i, found := e.byName[name]
+	if !found || e.rules[i].sched == nil {
 		return nil, false
 	}
 	return &e.rules[i], true
@@ -282,7 +298,7 @@ func ScheduledPattern(ruleARN string) string {
 
 // RunSchedules fires the engine's schedules until ctx is done: at each
 // fire time it calls put with the Scheduled Event of the rule (ARN from
-// arn) — what EventBridge does for a deployed schedule rule. Rates count
+// arn, given the rule's name with the prefix) — what EventBridge does for a deployed schedule rule. Rates count
 // from the call; cron expressions follow the clock.
 func (e *Engine) RunSchedules(ctx context.Context, arn func(name string) string, put func(ctx context.Context, env events.Envelope) error) error {
 	type next struct {
@@ -304,7 +320,7 @@ func (e *Engine) RunSchedules(ctx context.Context, arn func(name string) string,
 		if !e.wait(ctx, first.at) {
 			return nil
 		}
-		env := ScheduledEvent(arn(first.rule.Name), "000000000000", "us-east-1", first.at)
+		env := ScheduledEvent(arn(e.prefix+first.rule.Name), "000000000000", "us-east-1", first.at)
 		if err := put(ctx, env); err != nil {
 			e.log.ErrorContext(ctx, "firing a schedule", "rule", first.rule.Name, "error", err)
 		} else {

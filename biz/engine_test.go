@@ -183,3 +183,25 @@ func ExampleEngine() {
 	// reminder-weekdays cron(0 9 ? * MON-FRI *) 2026-11-23T09:00:00Z
 	// reminder-orders {"detail-type":["order.completed"]} 0001-01-01T00:00:00Z
 }
+
+// Deployed rules carry a prefix; Scheduled Events name them with it.
+func TestRulePrefix(t *testing.T) {
+	clock := &recorder{subs: []biz.Subscription{biz.Every("nightly", "cron(0 2 * * ? *)")}}
+	e, _ := biz.NewEngine(map[string]biz.Reactor{"clock": clock}, biz.WithRulePrefix("office-"))
+	if rules := e.Rules(time.Now()); rules[0].Name != "office-clock-nightly" {
+		t.Errorf("rule %s", rules[0].Name)
+	}
+	for arn, ok := range map[string]bool{
+		biz.RuleARN("eu-west-1", "1", "office-clock-nightly"):             true,
+		"arn:aws:events:eu-west-1:1:rule/custom-bus/office-clock-nightly": true,
+		biz.RuleARN("eu-west-1", "1", "clock-nightly"):                    false,
+		biz.RuleARN("eu-west-1", "1", "shop-clock-nightly"):               false,
+	} {
+		env := biz.ScheduledEvent(arn, "1", "eu-west-1", time.Now())
+		ev, _ := env.Event()
+		err := e.Handle(context.Background(), &events.Message{Event: ev})
+		if (err == nil) != ok {
+			t.Errorf("%s: %v", arn, err)
+		}
+	}
+}

@@ -2,8 +2,8 @@
 // tech entries keep reminders, alerts, invoices and an outbox, and whose
 // reactors compose them into workflows:
 //
-//   - reminder: every weekday at 09:00 UTC, posts a reminder (a cron
-//     reactor calling a tech entry);
+//   - reminder: every weekday at 09:00 UTC (or on $REMINDER_SCHEDULE),
+//     posts a reminder (a cron reactor calling a tech entry);
 //   - alert: an order.completed event of 1,000 or more raises an alert (a
 //     notification pattern calling a tech entry);
 //   - invoicing: an order.completed event creates the invoice, renders its

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"errors"
 	"fmt"
 	"strconv"
@@ -71,7 +72,7 @@ func NewOffice() *Office { return &Office{} }
 // Reactors are the office's business workflows (see main.go).
 func (o *Office) Reactors() map[string]biz.Reactor {
 	return map[string]biz.Reactor{
-		"reminder":  Reminders{},
+		"reminder":  Reminders{Schedule: os.Getenv("REMINDER_SCHEDULE")},
 		"alert":     Alerts{Threshold: 1000},
 		"invoicing": Invoicing{},
 	}

@@ -27,12 +27,16 @@ func orderOf(t *biz.Trigger) (Order, error) {
 	return o, nil
 }
 
-// Reminders posts the weekday reminder.
-type Reminders struct{}
+// Reminders posts the stand-up reminder: every weekday at 09:00 UTC, or on
+// Schedule (env REMINDER_SCHEDULE, e.g. rate(1 minute) to see it fire).
+type Reminders struct{ Schedule string }
 
 // Subscriptions implements biz.Reactor.
-func (Reminders) Subscriptions() []biz.Subscription {
-	return []biz.Subscription{biz.Every("weekdays", "cron(0 9 ? * MON-FRI *)")}
+func (r Reminders) Subscriptions() []biz.Subscription {
+	if r.Schedule == "" {
+		r.Schedule = "cron(0 9 ? * MON-FRI *)"
+	}
+	return []biz.Subscription{biz.Every("standup", r.Schedule)}
 }
 
 // React implements biz.Reactor.

@@ -1,0 +1,174 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/biz"
+	"github.com/coworks-go/cws/internal/testutil"
+)
+
+// listed is a reactor standing for one of the service's, with the
+// subscriptions `CWS_MODE=reactors` lists: enough to deploy its rules.
+type listed struct{ subs []biz.Subscription }
+
+func (l listed) Subscriptions() []biz.Subscription         { return l.subs }
+func (listed) React(context.Context, *biz.Trigger) error { return nil }
+
+// TestBizOnLocalStack deploys examples/biz's reactors as EventBridge rules
+// (biz.Engine.PutRules) targeting a queue on LocalStack, runs the service
+// consuming that queue, and checks the workflows: the scheduled rule fires
+// the reminder, a matching PutEvents raises the alert and a non-matching one
+// does not, the invoicing runs end to end, and a reactor that fails for good
+// ends in the dead-letter queue with its reason.
+func TestBizOnLocalStack(t *testing.T) {
+	t.Parallel()
+	cfg := need(t)
+	c, eb := sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
+	ctx := ctxFor(t, 4*time.Minute)
+	url, arn, dlqURL := queueWithDLQ(t, c, false)
+	allowEvents(t, c, url, arn)
+
+	bin := filepath.Join(t.TempDir(), "office")
+	if out, err := exec.Command("go", "build", "-o", bin, "../examples/biz").CombinedOutput(); err != nil {
+		t.Fatalf("building examples/biz: %v\n%s", err, out)
+	}
+	prefix := name(t, "") // unique to the run
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	env := append(os.Environ(), "CWS_ADDR="+addr, "TOKEN=it-token", cws.EnvQueueURL+"="+url, cws.EnvRulePrefix+"="+prefix,
+		"REMINDER_SCHEDULE=rate(1 minute)", "AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_ACCESS_KEY_ID=test",
+		"AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
+
+	// The rules, as the binary lists them, deployed with biz's own helper.
+	list := exec.Command(bin)
+	list.Env = append(env, cws.EnvMode+"=reactors")
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("listing the reactors: %v", err)
+	}
+	var rules []biz.Rule
+	if err := json.Unmarshal(out, &rules); err != nil || len(rules) != 3 {
+		t.Fatalf("reactors: %v %s", err, out)
+	}
+	reactors := map[string]biz.Reactor{}
+	for _, r := range rules {
+		if !strings.HasPrefix(r.Name, prefix) {
+			t.Fatalf("rule %s lacks the prefix %s", r.Name, prefix)
+		}
+		l, _ := reactors[r.Reactor].(listed)
+		l.subs = append(l.subs, biz.Subscription{Name: r.Subscription, Schedule: r.Schedule, Pattern: r.Pattern})
+		reactors[r.Reactor] = l
+	}
+	engine, err := biz.NewEngine(reactors, biz.WithRulePrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arns, err := engine.PutRules(ctx, eb, "", biz.Target{ARN: arn})
+	if err != nil || len(arns) != 3 {
+		t.Fatalf("PutRules: %v %v", arns, err)
+	}
+	t.Cleanup(func() {
+		for _, r := range rules {
+			_, _ = eb.RemoveTargets(context.Background(), &eventbridge.RemoveTargetsInput{Rule: aws.String(r.Name), Ids: []string{"cws"}})
+			_, _ = eb.DeleteRule(context.Background(), &eventbridge.DeleteRuleInput{Name: aws.String(r.Name)})
+		}
+	})
+	started := time.Now()
+
+	run := exec.Command(bin)
+	run.Env = env
+	logs := &testutil.SyncBuffer{}
+	run.Stderr = logs
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = run.Process.Signal(os.Interrupt); _ = run.Wait() })
+	get := func(path string) string {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		req.Header.Set("Authorization", "it-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	until := func(what string, limit time.Duration, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for !ok() {
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				t.Fatalf("%s: not within %v\n%s", what, limit, logs)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	source := prefix + "shop"
+	put := func(order, customer string, total int) {
+		detail, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": order, "source": source, "type": "order.completed",
+			"datacontenttype": "application/json", "data": map[string]any{"order": order, "customer": customer, "total": total}})
+		out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String(source), DetailType: aws.String("order.completed"), Detail: aws.String(string(detail))}}})
+		if err != nil || out.FailedEntryCount != 0 {
+			t.Fatalf("PutEvents: %v %+v", err, out)
+		}
+	}
+	put("B-1", "ann@example.com", 1500)
+	put("B-2", "bob@example.com", 20)
+	until("both orders invoiced and mailed", time.Minute, func() bool {
+		mails := get("/mails")
+		return strings.Contains(mails, "ann@example.com") && strings.Contains(mails, "bob@example.com")
+	})
+	if alerts := get("/alerts"); alerts != `[{"level":"warning","message":"order B-1 of 1500.00"}]` {
+		t.Errorf("alerts: the large order only, got %s", alerts)
+	}
+
+	put("B-3", "nobody", 5)
+	var reason string
+	until("the failed invoicing dead-lettered with its reason", time.Minute, func() bool {
+		dead, err := deadLetters(c, dlqURL)(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dead {
+			if strings.Contains(d.Body, "B-3") {
+				reason = d.Reason
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(reason, `reactor invoicing (completed-orders): POST /mails answered 422: "nobody" is not a mail address`) {
+		t.Errorf("dead-letter reason %q", reason)
+	}
+
+	until("the scheduled rule fires the reminder", 100*time.Second, func() bool {
+		return strings.Contains(get("/reminders"), "Time for the stand-up")
+	})
+	t.Logf("reminder after %v", time.Since(started).Round(time.Second))
+	if s := get("/reminders"); !strings.Contains(s, fmt.Sprint(time.Now().UTC().Year())) {
+		t.Errorf("reminders %s", s)
+	}
+}
