@@ -30,7 +30,7 @@ import (
 // subscriptions `CWS_MODE=reactors` lists: enough to deploy its rules.
 type listed struct{ subs []biz.Subscription }
 
-func (l listed) Subscriptions() []biz.Subscription         { return l.subs }
+func (l listed) Subscriptions() []biz.Subscription       { return l.subs }
 func (listed) React(context.Context, *biz.Trigger) error { return nil }
 
 // TestBizOnLocalStack deploys examples/biz's reactors as EventBridge rules
