@@ -59,9 +59,13 @@ func Main(service any, opts ...runtime.Option) {
 
 // Run builds the App of service and serves it until ctx is done:
 //   - under CWS_MODE=routes it prints the App's runtime.Description as JSON;
+//   - under CWS_MODE=reactors it prints the reactors' rules as JSON;
 //   - under CWS_MODE=invoke it answers the Lambda event read from stdin;
 //   - on AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda loop;
 //   - otherwise it serves HTTP on CWS_ADDR (default 127.0.0.1:8080).
+//
+// A service with a Reactors method (biz.Provider) gets its reactors run
+// beside its entries (see docs/biz.md).
 func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	onLambda := os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""
 	logger := newLogger(os.Getenv(EnvLogLevel), onLambda)

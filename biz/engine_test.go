@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -203,5 +205,39 @@ func TestRulePrefix(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("%s: %v", arn, err)
 		}
+	}
+}
+
+type nop struct{ subs []biz.Subscription }
+
+func (n nop) Subscriptions() []biz.Subscription       { return n.subs }
+func (nop) React(context.Context, *biz.Trigger) error { return nil }
+
+// BenchmarkEngineHandle routes a notification among N reactors, each on
+// its own source: the pattern index keeps the cost flat. Each event is new
+// (a fresh id), so the reactor runs every time.
+func BenchmarkEngineHandle(b *testing.B) {
+	for _, n := range []int{10, 1000} {
+		reactors := map[string]biz.Reactor{}
+		for i := range n {
+			reactors[fmt.Sprintf("r%d", i)] = nop{[]biz.Subscription{biz.On("o", fmt.Sprintf(`{"source":["shop-%d"],"detail-type":["order.completed"]}`, i))}}
+		}
+		e, err := biz.NewEngine(reactors, biz.WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev := notification("", "order.completed", map[string]int{"total": 5})
+		ev.SetSource("shop-7")
+		b.Run(fmt.Sprintf("reactors=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				ev.SetID(strconv.Itoa(i))
+				if err := e.Handle(context.Background(), &events.Message{Event: ev}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

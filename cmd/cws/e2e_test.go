@@ -123,6 +123,31 @@ DELETE  /{id}                     Delete_         token  all
 	}
 }
 
+func TestReactorsCommand(t *testing.T) {
+	out, errOut, code := runCws(t, repoRoot, nil, "reactors", "./examples/biz")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 4 || !strings.HasPrefix(lines[0], "REACTOR") {
+		t.Fatalf("cws reactors: exit %d\n%s\nstderr: %s", code, out, errOut)
+	}
+	for i, want := range []string{
+		`alert      large-orders      alert-large-orders          {"detail-type":["order.completed"],"detail":{"data":{"total":[{"numeric":[">=",1000]}]}}}`,
+		`invoicing  completed-orders  invoicing-completed-orders  {"detail-type":["order.completed"]}`,
+		`reminder   standup           reminder-standup            cron(0 9 ? * MON-FRI *)  next `,
+	} {
+		if !strings.HasPrefix(lines[i+1], want) {
+			t.Errorf("line %d: %q, want %q…", i+1, lines[i+1], want)
+		}
+	}
+	next, err := time.Parse(time.RFC3339, lines[3][strings.LastIndex(lines[3], " ")+1:])
+	if err != nil || next.Hour() != 9 || next.Weekday() == time.Saturday || next.Weekday() == time.Sunday || !next.After(time.Now()) {
+		t.Errorf("next fire time %v %v", next, err)
+	}
+	out, _, code = runCws(t, repoRoot, nil, "reactors", "./examples/crud")
+	if code != 0 || out != "no reactors\n" {
+		t.Errorf("a service without reactors: exit %d %q", code, out)
+	}
+}
+
 func TestInvokeCommand(t *testing.T) {
 	invoke := func(event string) (map[string]any, string, int) {
 		t.Helper()

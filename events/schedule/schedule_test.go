@@ -130,3 +130,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNext finds the next fire time of a few kinds of expression.
+func BenchmarkNext(b *testing.B) {
+	from := at("2026-11-22T20:58:30Z")
+	for _, expr := range []string{"rate(5 minutes)", "cron(0/15 * * * ? *)", "cron(0 9 ? * MON-FRI *)", "cron(0 0 ? * 6L *)", "cron(0 0 29 FEB ? *)"} {
+		s := schedule.MustParse(expr)
+		b.Run(expr, func(b *testing.B) {
+			for b.Loop() {
+				s.Next(from)
+			}
+		})
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	for b.Loop() {
+		_, _ = schedule.Parse("cron(0/15 9-17 ? * MON-FRI 2026-2030)")
+	}
+}
