@@ -103,7 +103,7 @@ type run struct {
 	slots    chan struct{}
 	work     context.Context // the handlers' context: outlives the receive context until shutdown times out
 	acks     chan Delivery
-	inflight sync.Map        // handle → *flight
+	flights  []*flight       // one per handler goroutine, for the heartbeat
 	units    chan []Delivery // a message, or a FIFO group's messages, for the handler pool
 	wg       sync.WaitGroup  // the handler pool
 	stopping chan struct{}   // closed when receiving has stopped
@@ -112,6 +112,7 @@ type run struct {
 
 type flight struct {
 	mu       sync.Mutex
+	active   bool // a handler is running on d
 	d        Delivery
 	deadline time.Time
 }
@@ -125,17 +126,21 @@ func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
 	r := &run{w: w, h: h, slots: make(chan struct{}, w.o.concurrency), work: work,
 		acks: make(chan Delivery, w.o.concurrency*2), stopping: make(chan struct{}), done: make(chan struct{}),
 		units: make(chan []Delivery, w.o.concurrency)}
-	// Long-lived handlers keep their grown stacks from message to message.
-	for range w.o.concurrency {
+	// Long-lived handlers keep their grown stacks, and their flight
+	// records, from message to message.
+	r.flights = make([]*flight, w.o.concurrency)
+	for i := range w.o.concurrency {
+		f := &flight{}
+		r.flights[i] = f
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
 			for u := range r.units {
 				if w.o.fifo {
-					r.handleGroup(u)
+					r.handleGroup(u, f)
 					continue
 				}
-				r.handle(u[0])
+				r.handle(u[0], f)
 				<-r.slots
 			}
 		}()
@@ -250,7 +255,7 @@ func groups(ds []Delivery) [][]Delivery {
 // whole and in order: SQS keeps a group locked while one of its messages is
 // in flight, but LocalStack unlocks it when any released message is
 // visible again.
-func (r *run) handleGroup(ds []Delivery) {
+func (r *run) handleGroup(ds []Delivery, f *flight) {
 	for i, d := range ds {
 		select {
 		case <-r.stopping:
@@ -258,7 +263,7 @@ func (r *run) handleGroup(ds []Delivery) {
 			return
 		default:
 		}
-		o, delay := r.handle(d)
+		o, delay := r.handle(d, f)
 		<-r.slots
 		if o == outcomeRetry {
 			r.release(ds[i+1:], delay)
@@ -287,17 +292,20 @@ const (
 )
 
 // handle handles one delivery and settles it: deleted, retried after the
-// delay it returns, or dead-lettered.
-func (r *run) handle(d Delivery) (outcome, time.Duration) {
+// delay it returns, or dead-lettered. f is the handler's flight record.
+func (r *run) handle(d Delivery, f *flight) (outcome, time.Duration) {
 	log := r.w.o.log
 	e, err := r.w.decode(d)
 	if err != nil {
 		return r.deadLetter(d, fmt.Errorf("malformed message: %w", err))
 	}
-	f := &flight{d: d, deadline: time.Now().Add(r.w.o.visibility)}
-	r.inflight.Store(d.Handle, f)
+	f.mu.Lock()
+	f.active, f.d, f.deadline = true, d, time.Now().Add(r.w.o.visibility)
+	f.mu.Unlock()
 	err = r.call(&events.Message{Event: e, ReceiveCount: d.ReceiveCount, GroupID: d.GroupID, Transport: r.w.transport})
-	r.inflight.Delete(d.Handle)
+	f.mu.Lock()
+	f.active = false
+	f.mu.Unlock()
 	if r.work.Err() != nil {
 		// Shutdown timed out: the message is abandoned to its visibility.
 		return outcomeRetry, r.w.o.visibility
@@ -425,21 +433,20 @@ func (r *run) heartbeat() {
 			return
 		}
 		now := time.Now()
-		r.inflight.Range(func(_, v any) bool {
-			f := v.(*flight)
+		for _, f := range r.flights {
 			f.mu.Lock()
-			due := f.deadline.Sub(now) < vis/2
+			due := f.active && f.deadline.Sub(now) < vis/2
 			if due {
 				f.deadline = now.Add(vis)
 			}
+			d := f.d
 			f.mu.Unlock()
 			if due {
-				if err := r.w.q.ChangeVisibility(r.work, f.d, vis); err != nil {
-					r.w.o.log.Warn("extending visibility", "queue", r.w.transport, "message", f.d.ID, "error", err)
+				if err := r.w.q.ChangeVisibility(r.work, d, vis); err != nil {
+					r.w.o.log.Warn("extending visibility", "queue", r.w.transport, "message", d.ID, "error", err)
 				}
 			}
-			return true
-		})
+		}
 	}
 }
 

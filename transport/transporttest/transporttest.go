@@ -70,6 +70,7 @@ func Run(t *testing.T, newTransport func(t *testing.T) *Transport) {
 		{"MalformedMessageDeadLettered", testMalformed},
 		{"OversizeEvent", testOversize},
 		{"DuplicateSuppression", testDuplicates},
+		{"SlowHandlerKeepsItsMessage", testSlowHandler},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -531,5 +532,24 @@ func testDuplicates(t *testing.T, tr *Transport) {
 	stop()
 	if attempts, _ := r.snapshot(); attempts["0"] != 1 || attempts["1"] != 1 {
 		t.Errorf("attempts %v: a duplicate ran again", attempts)
+	}
+}
+
+// testSlowHandler: a handler running three times the visibility timeout
+// keeps its message (the worker extends the visibility): it is handled
+// once, not delivered again meanwhile.
+func testSlowHandler(t *testing.T, tr *Transport) {
+	publish(t, tr, newEvent(tr, 0, "g"))
+	r := newRecorder(func(string, int) error {
+		time.Sleep(6 * time.Second)
+		return nil
+	})
+	stop := consume(t, tr, r, queue.WithVisibilityTimeout(2*time.Second), queue.WithConcurrency(2))
+	waitUntil(t, 60*time.Second, "the slow event handled", func() bool { _, done := r.snapshot(); return len(done) == 1 })
+	time.Sleep(tr.Settle + 2*time.Second) // a redelivery would come now
+	stop()
+	attempts, done := r.snapshot()
+	if s := subjects(1)[0]; attempts[s] != 1 || done[s] != 1 {
+		t.Errorf("the slow event: %d attempts, %d successes; want 1 and 1 (visibility not extended?)", attempts[s], done[s])
 	}
 }
