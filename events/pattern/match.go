@@ -383,6 +383,21 @@ type Builder struct {
 	e      *Event
 	keep   func(path string) bool
 	arrays int
+	chunk  []value // where single values are taken from, to allocate once
+}
+
+// add appends v at path; a path's first value comes from the chunk.
+func (b *Builder) add(path string, v value) {
+	if vs, ok := b.e.values[path]; ok {
+		b.e.values[path] = append(vs, v)
+		return
+	}
+	if len(b.chunk) == cap(b.chunk) {
+		b.chunk = make([]value, 0, 4)
+	}
+	b.chunk = append(b.chunk, v)
+	n := len(b.chunk)
+	b.e.values[path] = b.chunk[n-1 : n : n]
 }
 
 // NewBuilder returns an empty builder. keep, when not nil, says which paths
@@ -402,21 +417,21 @@ func (b *Builder) Keeps(path string) bool { return b.keep(path) }
 // String adds a string field.
 func (b *Builder) String(path, s string) {
 	if b.keep(path) {
-		b.e.values[path] = append(b.e.values[path], value{kind: kindString, s: s})
+		b.add(path, value{kind: kindString, s: s})
 	}
 }
 
 // Number adds a number field.
 func (b *Builder) Number(path string, f float64) {
 	if b.keep(path) {
-		b.e.values[path] = append(b.e.values[path], value{kind: kindNumber, f: f})
+		b.add(path, value{kind: kindNumber, f: f})
 	}
 }
 
 // Bool adds a boolean field.
 func (b *Builder) Bool(path string, v bool) {
 	if b.keep(path) {
-		b.e.values[path] = append(b.e.values[path], value{kind: kindBool, b: v})
+		b.add(path, value{kind: kindBool, b: v})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -187,7 +188,7 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			q.dedup[dedup] = now
 		}
 		q.seq++
-		msg := &message{id: q.name + "-" + strconv.FormatUint(q.seq, 10), body: m.Body, ev: m.Event, encode: encoders[i],
+		msg := &message{id: q.numbered('-', q.seq), body: m.Body, ev: m.Event, encode: encoders[i],
 			attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1}
 		ids[i] = msg.id
 		q.makeVisible(msg)
@@ -202,6 +203,17 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// numbered returns the queue's name, sep and n, in one allocation.
+func (q *Queue) numbered(sep byte, n uint64) string {
+	var b strings.Builder
+	b.Grow(len(q.name) + 21)
+	b.WriteString(q.name)
+	b.WriteByte(sep)
+	var digits [20]byte
+	b.Write(strconv.AppendUint(digits[:0], n, 10))
+	return b.String()
 }
 
 // makeVisible puts a message (new, or back from flight) where receives find
@@ -320,7 +332,7 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 					continue
 				}
 				q.handles++
-				m.handle = q.name + "#" + strconv.FormatUint(q.handles, 10)
+				m.handle = q.numbered('#', q.handles)
 				m.visible = now.Add(visibility)
 				q.inflight[m.handle] = m
 				heap.Push(&q.expiry, m)
