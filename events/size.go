@@ -17,7 +17,7 @@ func EncodedSizeBound(e event.Event) int {
 	// A string is at most 6 bytes per byte once escaped (\u00XX), plus quotes,
 	// the member's name, its colon and comma.
 	str := func(name, v string) int { return len(name) + 4 + 6*len(v) + 1 }
-	n := 2 + str("specversion", e.SpecVersion()) + str("id", e.ID()) + str("source", e.Source()) + str("type", e.Type())
+	n := 2 + str("specversion", e.SpecVersion()) + str("id", e.ID()) + sourceBound(e) + str("type", e.Type())
 	if s := e.Subject(); s != "" {
 		n += str("subject", s)
 	}
@@ -48,6 +48,23 @@ func EncodedSizeBound(e event.Event) int {
 		}
 	}
 	return n
+}
+
+// sourceBound bounds the encoded "source" member without writing the
+// source's URL: its parts, each byte percent-encoded at worst, escaped at
+// worst.
+func sourceBound(e event.Event) int {
+	ec, ok := e.Context.(*event.EventContextV1)
+	if !ok {
+		return len("source") + 5 + 6*len(e.Source())
+	}
+	u := &ec.Source.URL
+	n := len(u.Scheme) + len(u.Opaque) + 3*len(u.Host) + 3*len(u.Path) + len(u.RawPath) + 3*len(u.RawQuery) + 3*len(u.Fragment) +
+		len(u.RawFragment) + 8
+	if u.User != nil {
+		n += 3 * len(u.User.String())
+	}
+	return len("source") + 5 + 6*n
 }
 
 // isJSONMedia reports whether the sdk writes data of this content type as

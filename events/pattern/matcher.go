@@ -276,12 +276,18 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 
 // MatchEvent returns the names of the patterns a flattened event matches,
 // sorted.
-func (m *Matcher) MatchEvent(e *Event) []string {
+func (m *Matcher) MatchEvent(e *Event) []string { return m.AppendMatches(nil, e) }
+
+// AppendMatches appends the names of the patterns a flattened event matches
+// to dst, sorted, and returns the extended slice: a caller with a buffer
+// matches without allocating.
+func (m *Matcher) AppendMatches(dst []string, e *Event) []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var names []string
+	base := len(dst)
+	names := dst
 	try := func(en *entry) {
-		if !slices.Contains(names, en.name) && matchAll(en.fields, e) {
+		if !slices.Contains(names[base:], en.name) && matchAll(en.fields, e) {
 			names = append(names, en.name)
 		}
 	}
@@ -313,6 +319,6 @@ func (m *Matcher) MatchEvent(e *Event) []string {
 	for _, en := range m.scan {
 		try(en)
 	}
-	sort.Strings(names)
+	sort.Strings(names[base:])
 	return names
 }

@@ -134,9 +134,10 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 	}
 	var order []*Queue
 	sends := map[*Queue][]Outgoing{}
+	var buf [8]string
 	b.mu.RLock()
 	for _, p := range puts {
-		for _, name := range b.matcher.MatchEvent(p.flat) {
+		for _, name := range b.matcher.AppendMatches(buf[:0], p.flat) {
 			for _, q := range b.rules[name].targets {
 				if _, ok := sends[q]; !ok {
 					order = append(order, q)
