@@ -100,13 +100,13 @@ func sqsTransport(fifo bool) func(t *testing.T) *transporttest.Transport {
 func TestConformanceSQS(t *testing.T) {
 	need(t)
 	t.Parallel()
-	transporttest.Run(t, sqsTransport(false))
+	transporttest.Run(t, false, sqsTransport(false))
 }
 
 func TestConformanceSQSFIFO(t *testing.T) {
 	need(t)
 	t.Parallel()
-	transporttest.Run(t, sqsTransport(true))
+	transporttest.Run(t, true, sqsTransport(true))
 }
 
 // TestConformanceEventBridge publishes to an EventBridge bus whose rule
@@ -114,7 +114,7 @@ func TestConformanceSQSFIFO(t *testing.T) {
 func TestConformanceEventBridge(t *testing.T) {
 	need(t)
 	t.Parallel()
-	transporttest.Run(t, func(t *testing.T) *transporttest.Transport {
+	transporttest.Run(t, false, func(t *testing.T) *transporttest.Transport {
 		cfg := need(t)
 		c, eb := sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
 		url, arn, dlqURL := queueWithDLQ(t, c, false)

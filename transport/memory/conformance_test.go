@@ -46,11 +46,11 @@ func memoryTransport(fifo bool) func(t *testing.T) *transporttest.Transport {
 }
 
 func TestConformance(t *testing.T) {
-	t.Run("standard", func(t *testing.T) { transporttest.Run(t, memoryTransport(false)) })
-	t.Run("fifo", func(t *testing.T) { transporttest.Run(t, memoryTransport(true)) })
+	t.Run("standard", func(t *testing.T) { transporttest.Run(t, false, memoryTransport(false)) })
+	t.Run("fifo", func(t *testing.T) { transporttest.Run(t, true, memoryTransport(true)) })
 	// The bus: a rule sends the events to the queue the consumer reads.
 	t.Run("bus", func(t *testing.T) {
-		transporttest.Run(t, func(t *testing.T) *transporttest.Transport {
+		transporttest.Run(t, false, func(t *testing.T) *transporttest.Transport {
 			tr := memoryTransport(false)(t)
 			q := tr.Publisher.(*memory.Queue)
 			bus := memory.NewBus("bus")
