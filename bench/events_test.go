@@ -53,8 +53,7 @@ func itoa(i int) string {
 	return string(b[n:])
 }
 
-// publishAll sends n events in batches of 10 and waits until handled
-// reaches n.
+// drain waits until handled reaches n.
 func drain(b *testing.B, handled *atomic.Int64, n int) {
 	deadline := time.Now().Add(time.Minute)
 	for handled.Load() < int64(n) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/uuid"
 
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/runtime"
@@ -186,16 +187,9 @@ func (c *Client) once(ctx context.Context, method, target string, body []byte) (
 			req.Header.Set("Content-Type", "application/json")
 		}
 		resp := c.app.Serve(ctx, req)
-		data := resp.Body
-		if resp.Stream != nil {
-			var err error
-			data, err = io.ReadAll(resp.Stream)
-			if cl, ok := resp.Stream.(io.Closer); ok {
-				_ = cl.Close()
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
-			}
+		data, err := resp.ReadBody()
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
 		}
 		return &Result{Status: resp.Status, ContentType: resp.ContentType, Body: data}, nil
 	case c.baseURL != "":
@@ -281,7 +275,7 @@ func (c *Client) Publish(ctx context.Context, evs ...event.Event) error {
 // data, a fresh id, the client's source and the time now.
 func (c *Client) NewEvent(typ string, data any) (event.Event, error) {
 	e := event.New()
-	e.SetID(newID())
+	e.SetID(uuid.NewString())
 	e.SetSource(c.source)
 	e.SetType(typ)
 	e.SetTime(time.Now().UTC())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -131,7 +130,7 @@ func (d *Door) Handle(ctx context.Context, m *Message) error {
 
 	start := time.Now()
 	resp := d.app.Serve(ctx, inv.Request(traceparent))
-	body, err := readAll(resp)
+	body, err := resp.ReadBody()
 	if err != nil {
 		_ = d.store.Abandon(ctx, key)
 		return fmt.Errorf("reading the response of %s: %w", e.Subject(), err)
@@ -167,18 +166,6 @@ func (d *Door) reply(ctx context.Context, p Publisher, req event.Event, o Outcom
 		return fmt.Errorf("sending the result of %s: %w", req.ID(), err)
 	}
 	return nil
-}
-
-func readAll(resp *runtime.Response) ([]byte, error) {
-	if resp.Stream == nil {
-		return resp.Body, nil
-	}
-	defer func() {
-		if c, ok := resp.Stream.(io.Closer); ok {
-			_ = c.Close()
-		}
-	}()
-	return io.ReadAll(resp.Stream)
 }
 
 // problemDetail is the detail (or title) of a problem+json body.

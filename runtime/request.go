@@ -144,3 +144,18 @@ func ResponseHeader(ctx context.Context) http.Header {
 	}
 	return st.header
 }
+
+// ReadBody returns the whole body: Body, or what Stream holds (read to its
+// end and closed when it is an io.Closer). Doors that cannot stream (Lambda,
+// the asynchronous doors) use it.
+func (r *Response) ReadBody() ([]byte, error) {
+	if r.Stream == nil {
+		return r.Body, nil
+	}
+	defer func() {
+		if c, ok := r.Stream.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}()
+	return io.ReadAll(r.Stream)
+}

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -227,16 +226,9 @@ func escapePath(p string) string {
 // responseBody returns the body as Lambda carries it: text, or base64 for
 // binary results.
 func responseBody(resp *runtime.Response) (string, bool, error) {
-	data := resp.Body
-	if resp.Stream != nil {
-		var err error
-		data, err = io.ReadAll(resp.Stream)
-		if c, ok := resp.Stream.(io.Closer); ok {
-			_ = c.Close()
-		}
-		if err != nil {
-			return "", false, fmt.Errorf("cws: reading the response stream: %w", err)
-		}
+	data, err := resp.ReadBody()
+	if err != nil {
+		return "", false, fmt.Errorf("cws: reading the response stream: %w", err)
 	}
 	if resp.Binary {
 		return base64.StdEncoding.EncodeToString(data), true, nil
