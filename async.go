@@ -158,8 +158,8 @@ func newAsyncDoor(ctx context.Context, app *runtime.App, reactors map[string]biz
 		}
 		doorOpts = append(doorOpts, events.WithEvents(engine))
 		ad.schedules = func(ctx context.Context) error {
-			return engine.RunSchedules(ctx, arn, func(ctx context.Context, env events.Envelope) error {
-				_, err := bus.Put(ctx, env, "")
+			return engine.RunSchedules(ctx, func(ctx context.Context, rule string, at time.Time) error {
+				_, err := bus.Put(ctx, biz.ScheduledEvent(arn(rule), localAccount, localRegion, at), "")
 				return err
 			})
 		}

@@ -297,10 +297,11 @@ func ScheduledPattern(ruleARN string) string {
 }
 
 // RunSchedules fires the engine's schedules until ctx is done: at each
-// fire time it calls put with the Scheduled Event of the rule (ARN from
-// arn, given the rule's name with the prefix) — what EventBridge does for a deployed schedule rule. Rates count
-// from the call; cron expressions follow the clock.
-func (e *Engine) RunSchedules(ctx context.Context, arn func(name string) string, put func(ctx context.Context, env events.Envelope) error) error {
+// fire time it calls fire with the rule's name (with the prefix) and the
+// time, for the caller to deliver the rule's Scheduled Event
+// (ScheduledEvent) as EventBridge does for a deployed schedule rule. Rates
+// count from the call; cron expressions follow the clock.
+func (e *Engine) RunSchedules(ctx context.Context, fire func(ctx context.Context, rule string, at time.Time) error) error {
 	type next struct {
 		rule *Rule
 		at   time.Time
@@ -320,8 +321,7 @@ func (e *Engine) RunSchedules(ctx context.Context, arn func(name string) string,
 		if !e.wait(ctx, first.at) {
 			return nil
 		}
-		env := ScheduledEvent(arn(e.prefix+first.rule.Name), "000000000000", "us-east-1", first.at)
-		if err := put(ctx, env); err != nil {
+		if err := fire(ctx, e.prefix+first.rule.Name, first.at); err != nil {
 			e.log.ErrorContext(ctx, "firing a schedule", "rule", first.rule.Name, "error", err)
 		} else {
 			e.log.DebugContext(ctx, "schedule fired", "rule", first.rule.Name, "at", first.at)

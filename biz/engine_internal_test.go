@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/coworks-go/cws/events"
 )
 
 type tick struct{}
@@ -38,16 +36,12 @@ func TestRunSchedules(t *testing.T) {
 		}
 		return true
 	}
-	err = e.RunSchedules(ctx, func(name string) string { return RuleARN("us-east-1", "000000000000", name) },
-		func(_ context.Context, env events.Envelope) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if env.DetailType != ScheduledEventType || env.Source != ScheduledEventSource || len(env.Resources) != 1 {
-				t.Errorf("not a Scheduled Event: %+v", env)
-			}
-			fired = append(fired, env.Time.Format("15:04")+" "+env.Resources[0][len("arn:aws:events:us-east-1:000000000000:rule/"):])
-			return nil
-		})
+	err = e.RunSchedules(ctx, func(_ context.Context, rule string, at time.Time) error {
+		mu.Lock()
+		defer mu.Unlock()
+		fired = append(fired, at.Format("15:04")+" "+rule)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
