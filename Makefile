@@ -46,8 +46,9 @@ localstack-stop: cws ## stop the LocalStack host process
 cws: ## build the cws command into bin/
 	$(GO) build -o $(BIN)/cws ./cmd/cws
 
-gen: ## regenerate the description files (cws_gen.go) of this module
-	$(GO) run ./cmd/cws gen ./...
+gen: cws ## regenerate the description files (cws_gen.go): the examples' services, the blueprints, the benchmark service
+	$(BIN)/cws gen ./...
+	cd bench && $(BIN)/cws gen .Service
 
 tools: $(STATICCHECK) $(BENCHSTAT) ## install the pinned tools into bin/
 

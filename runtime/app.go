@@ -30,6 +30,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/coworks-go/cws/runtime/cwsgen"
 )
 
 // DefaultMaxBodyBytes is the default limit on request bodies: 6 MiB, the
@@ -240,7 +242,7 @@ func (a *App) Stage() string { return a.stage }
 
 // Doc returns the doc comment of the service's type, as `cws gen` found it.
 func (a *App) Doc() string {
-	info, _ := describedAs(reflect.TypeOf(a.service))
+	info, _ := cwsgen.Lookup(reflect.TypeOf(a.service))
 	return info.Doc
 }
 

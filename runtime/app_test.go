@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/runtime/cwsgen"
 )
 
 // svc exercises every parameter and result form.
@@ -76,34 +77,34 @@ func init() {
 	}
 	docs := map[string]string{"GetPath_": "GetPath_ echoes.", "GetDoc": "GetDoc is documented."}
 	// What `cws gen` writes for svc.
-	invokers := map[string]runtime.Invoker{
-		"GetPublic": runtime.Invoke0V((*svc).GetPublic), "GetText": runtime.Invoke0V((*svc).GetText),
-		"GetHTML": runtime.Invoke0V((*svc).GetHTML), "GetJSON": runtime.Invoke0V((*svc).GetJSON),
-		"GetNilSlice": runtime.Invoke0V((*svc).GetNilSlice), "GetNilMap": runtime.Invoke0V((*svc).GetNilMap),
-		"GetNilPtr": runtime.Invoke0V((*svc).GetNilPtr), "GetNothing": runtime.Invoke0((*svc).GetNothing),
-		"GetErrNil": runtime.Invoke0E((*svc).GetErrNil), "GetBytes": runtime.Invoke0V((*svc).GetBytes),
-		"GetOctets": runtime.Invoke0V((*svc).GetOctets), "GetReader": runtime.Invoke0V((*svc).GetReader),
-		"GetRaw": runtime.Invoke0V((*svc).GetRaw), "GetNumber": runtime.Invoke0V((*svc).GetNumber),
-		"GetDoc": runtime.Invoke0V((*svc).GetDoc), "GetNoKeyword": runtime.Invoke0V((*svc).GetNoKeyword),
-		"GetDevOnly": runtime.Invoke0V((*svc).GetDevOnly), "GetProdOnly": runtime.Invoke0V((*svc).GetProdOnly),
-		"GetRenamed_": runtime.Invoke1V((*svc).GetRenamed_), "GetDynamic_": runtime.Invoke1VE((*svc).GetDynamic_),
-		"GetStatus_": runtime.Invoke1VE((*svc).GetStatus_), "GetPath_": runtime.Invoke6V((*svc).GetPath_),
-		"GetStr_": runtime.Invoke1V((*svc).GetStr_), "GetParams": runtime.Invoke1V((*svc).GetParams),
-		"PostParams": runtime.Invoke1V((*svc).PostParams), "PostPtr": runtime.Invoke1V((*svc).PostPtr),
-		"GetKw": runtime.Invoke1V((*svc).GetKw), "PostKw": runtime.Invoke1V((*svc).PostKw),
-		"GetLists": runtime.Invoke1V((*svc).GetLists), "GetSingle": runtime.Invoke1V((*svc).GetSingle),
-		"PostValid": runtime.Invoke1V((*svc).PostValid), "DeleteItem_": runtime.Invoke1E((*svc).DeleteItem_),
-		"PutItem_": runtime.Invoke2V((*svc).PutItem_), "PostUpload": runtime.Invoke1VE((*svc).PostUpload),
+	invokers := map[string]cwsgen.Invoker{
+		"GetPublic": cwsgen.Invoke0V((*svc).GetPublic), "GetText": cwsgen.Invoke0V((*svc).GetText),
+		"GetHTML": cwsgen.Invoke0V((*svc).GetHTML), "GetJSON": cwsgen.Invoke0V((*svc).GetJSON),
+		"GetNilSlice": cwsgen.Invoke0V((*svc).GetNilSlice), "GetNilMap": cwsgen.Invoke0V((*svc).GetNilMap),
+		"GetNilPtr": cwsgen.Invoke0V((*svc).GetNilPtr), "GetNothing": cwsgen.Invoke0((*svc).GetNothing),
+		"GetErrNil": cwsgen.Invoke0E((*svc).GetErrNil), "GetBytes": cwsgen.Invoke0V((*svc).GetBytes),
+		"GetOctets": cwsgen.Invoke0V((*svc).GetOctets), "GetReader": cwsgen.Invoke0V((*svc).GetReader),
+		"GetRaw": cwsgen.Invoke0V((*svc).GetRaw), "GetNumber": cwsgen.Invoke0V((*svc).GetNumber),
+		"GetDoc": cwsgen.Invoke0V((*svc).GetDoc), "GetNoKeyword": cwsgen.Invoke0V((*svc).GetNoKeyword),
+		"GetDevOnly": cwsgen.Invoke0V((*svc).GetDevOnly), "GetProdOnly": cwsgen.Invoke0V((*svc).GetProdOnly),
+		"GetRenamed_": cwsgen.Invoke1V((*svc).GetRenamed_), "GetDynamic_": cwsgen.Invoke1VE((*svc).GetDynamic_),
+		"GetStatus_": cwsgen.Invoke1VE((*svc).GetStatus_), "GetPath_": cwsgen.Invoke6V((*svc).GetPath_),
+		"GetStr_": cwsgen.Invoke1V((*svc).GetStr_), "GetParams": cwsgen.Invoke1V((*svc).GetParams),
+		"PostParams": cwsgen.Invoke1V((*svc).PostParams), "PostPtr": cwsgen.Invoke1V((*svc).PostPtr),
+		"GetKw": cwsgen.Invoke1V((*svc).GetKw), "PostKw": cwsgen.Invoke1V((*svc).PostKw),
+		"GetLists": cwsgen.Invoke1V((*svc).GetLists), "GetSingle": cwsgen.Invoke1V((*svc).GetSingle),
+		"PostValid": cwsgen.Invoke1V((*svc).PostValid), "DeleteItem_": cwsgen.Invoke1E((*svc).DeleteItem_),
+		"PutItem_": cwsgen.Invoke2V((*svc).PutItem_), "PostUpload": cwsgen.Invoke1VE((*svc).PostUpload),
 	}
-	fast, plain := map[string]runtime.MethodInfo{}, map[string]runtime.MethodInfo{}
+	fast, plain := map[string]cwsgen.MethodInfo{}, map[string]cwsgen.MethodInfo{}
 	for name, inv := range invokers {
-		mi := runtime.MethodInfo{Doc: docs[name], Params: params[name]}
+		mi := cwsgen.MethodInfo{Doc: docs[name], Params: params[name]}
 		plain[name] = mi
 		mi.Invoke = inv
 		fast[name] = mi
 	}
-	runtime.Describe((*svc)(nil), runtime.TypeInfo{Methods: fast})
-	runtime.Describe((*reflected)(nil), runtime.TypeInfo{Methods: plain})
+	cwsgen.Describe((*svc)(nil), cwsgen.TypeInfo{Methods: fast})
+	cwsgen.Describe((*reflected)(nil), cwsgen.TypeInfo{Methods: plain})
 }
 
 // eachPath runs a behaviour test on svc through its invokers and through

@@ -9,6 +9,8 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strings"
+
+	"github.com/coworks-go/cws/runtime/cwsgen"
 )
 
 // Route describes one entry as the router serves it.
@@ -126,10 +128,10 @@ type entry struct {
 
 	fn      reflect.Value // the method's func, receiver first
 	recv    reflect.Value
-	recvAny any          // recv as an interface, for the invoker
-	inv     *Invoker     // nil: call through reflection
-	arena   reflect.Type // a struct holding one call's arguments
-	numIn   int          // parameters, the context included
+	recvAny any             // recv as an interface, for the invoker
+	inv     *cwsgen.Invoker // nil: call through reflection
+	arena   reflect.Type    // a struct holding one call's arguments
+	numIn   int             // parameters, the context included
 	pos     []decodeFunc
 	posT    []reflect.Type
 	kw      kwBinder
@@ -182,7 +184,7 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 	if len(cfg.errs) > 0 {
 		return nil, nil, fmt.Errorf("%s.ConfigureEntries: %w", owner, cfg.errs[0])
 	}
-	meta, _ := describedAs(t)
+	meta, _ := cwsgen.Lookup(t)
 	var warnings []string
 
 	var entries []*entry
@@ -214,10 +216,10 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 		}
 		e.Doc = mi.Doc
 		e.Params = names[:len(e.pos)]
-		if inv := mi.Invoke; inv.call != nil {
-			r, err := inv.receiver(v)
+		if inv := mi.Invoke; inv.Valid() {
+			r, err := invokerReceiver(inv, v)
 			if err == nil {
-				err = inv.check(e)
+				err = checkInvoker(inv, e)
 			}
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %v: rerun `cws gen`", e.qualifiedName(), err)
@@ -458,10 +460,10 @@ func (e *entry) bind(st *callState, body []byte, kind bodyKind, boundary string,
 // as a concrete value (invalid for a nil interface), and its error.
 func (e *entry) call(arena reflect.Value) (reflect.Value, error) {
 	if e.inv != nil {
-		res, err := e.inv.call(e.recvAny, arena.Addr().UnsafePointer())
+		res, err := e.inv.Call(e.recvAny, arena.Addr().UnsafePointer())
 		return reflect.ValueOf(res), err
 	}
-	var buf [maxInvokerParams + 2]reflect.Value
+	var buf [cwsgen.MaxParams + 2]reflect.Value
 	args := append(buf[:0], e.recv)
 	for i := range e.numIn {
 		args = append(args, arena.Field(i))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/runtime/cwsgen"
 )
 
 // Greeter is a service with two entries.
@@ -41,7 +42,7 @@ func (g *Greeter) ConfigureEntries(c *runtime.EntryConfig) {
 
 func init() {
 	// What `cws gen` writes for Greeter.
-	runtime.Describe((*Greeter)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
+	cwsgen.Describe((*Greeter)(nil), cwsgen.TypeInfo{Methods: map[string]cwsgen.MethodInfo{
 		"GetHello_":    {Params: []string{"name", "opts"}},
 		"PostGreeting": {Params: []string{"in"}},
 	}})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/runtime/cwsgen"
 )
 
 type noContext struct{}
@@ -84,7 +85,7 @@ type stale struct{}
 func (stale) GetThing_(ctx context.Context, a, b int) string { return "" }
 
 func init() {
-	runtime.Describe((*stale)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
+	cwsgen.Describe((*stale)(nil), cwsgen.TypeInfo{Methods: map[string]cwsgen.MethodInfo{
 		"GetThing_": {Params: []string{"a"}},
 	}})
 }
@@ -228,11 +229,11 @@ type wrongReceiver struct{}
 func (wrongReceiver) GetThing_(ctx context.Context, a int) string { return "" }
 
 func init() {
-	runtime.Describe((*mismatched)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
-		"GetThing_": {Params: []string{"a"}, Invoke: runtime.Invoke1V((*mismatched).Helper)},
+	cwsgen.Describe((*mismatched)(nil), cwsgen.TypeInfo{Methods: map[string]cwsgen.MethodInfo{
+		"GetThing_": {Params: []string{"a"}, Invoke: cwsgen.Invoke1V((*mismatched).Helper)},
 	}})
-	runtime.Describe((*wrongReceiver)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
-		"GetThing_": {Params: []string{"a"}, Invoke: runtime.Invoke1V((*mismatched).GetThing_)},
+	cwsgen.Describe((*wrongReceiver)(nil), cwsgen.TypeInfo{Methods: map[string]cwsgen.MethodInfo{
+		"GetThing_": {Params: []string{"a"}, Invoke: cwsgen.Invoke1V((*mismatched).GetThing_)},
 	}})
 }
 
@@ -276,8 +277,8 @@ type pointerSvc struct{ calls int }
 func (p *pointerSvc) GetCount(ctx context.Context) int { p.calls++; return p.calls }
 
 func init() {
-	runtime.Describe((*pointerSvc)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
-		"GetCount": {Invoke: runtime.Invoke0V((*pointerSvc).GetCount)},
+	cwsgen.Describe((*pointerSvc)(nil), cwsgen.TypeInfo{Methods: map[string]cwsgen.MethodInfo{
+		"GetCount": {Invoke: cwsgen.Invoke0V((*pointerSvc).GetCount)},
 	}})
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coworks-go/cws/blueprint/admin"
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/runtime/cwsgen"
 )
 
 // shop is a documented service.
@@ -26,7 +27,7 @@ func (shop) ConfigureEntries(c *runtime.EntryConfig) {
 }
 
 func init() {
-	runtime.Describe((*shop)(nil), runtime.TypeInfo{Doc: "shop sells things.", Methods: map[string]runtime.MethodInfo{
+	cwsgen.Describe((*shop)(nil), cwsgen.TypeInfo{Doc: "shop sells things.", Methods: map[string]cwsgen.MethodInfo{
 		"GetItems_": {Doc: "GetItems_ returns <one> item.", Params: []string{"id"}},
 	}})
 }

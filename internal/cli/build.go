@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,10 +21,10 @@ type pkgInfo struct {
 	Dir        string
 	ImportPath string
 	Name       string
-	// Local lists the directories of the packages of the main module the
-	// package depends on, itself included: those cws generates for and
-	// watches.
-	Local []string
+	// Local maps the import paths of the packages of the main module the
+	// package depends on, itself included, to their directories: where its
+	// services may be declared, and what cws run watches.
+	Local map[string]string
 }
 
 // listPackage asks the go command about pkg (a path or pattern naming one
@@ -48,16 +49,26 @@ func listPackage(ctx context.Context, dir, pkg string) (*pkgInfo, error) {
 		return nil, fmt.Errorf("package %s: %s", pkg, p.Error.Err)
 	}
 	info := &pkgInfo{Dir: p.Dir, ImportPath: p.ImportPath, Name: p.Name}
-	deps, err := goCmd(ctx, dir, "list", "-deps", "-f", "{{if and .Module .Module.Main}}{{.Dir}}{{end}}", pkg)
+	if info.Local, err = localDeps(ctx, dir, pkg); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// localDeps maps the import paths of the main module's packages that pkg
+// depends on, itself included, to their directories.
+func localDeps(ctx context.Context, dir, pkg string) (map[string]string, error) {
+	deps, err := goCmd(ctx, dir, "list", "-deps", "-f", "{{if and .Module .Module.Main}}{{.ImportPath}}\t{{.Dir}}{{end}}", pkg)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range strings.Split(string(deps), "\n") {
-		if d = strings.TrimSpace(d); d != "" {
-			info.Local = append(info.Local, d)
+	local := map[string]string{}
+	for _, line := range strings.Split(string(deps), "\n") {
+		if path, d, ok := strings.Cut(strings.TrimSpace(line), "\t"); ok {
+			local[path] = d
 		}
 	}
-	return info, nil
+	return local, nil
 }
 
 // goCmd runs the go command in dir and returns its stdout; a failure
@@ -78,39 +89,37 @@ func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// generate writes the description files of dirs and returns those that
-// changed.
-func generate(dirs []string) ([]string, error) {
-	var changed []string
-	for _, d := range dirs {
-		ch, err := gen.Generate(d)
-		if err != nil {
-			return changed, fmt.Errorf("cws gen %s: %w", d, err)
-		}
-		if ch {
-			changed = append(changed, filepath.Join(d, gen.FileName))
-		}
+// generateFor writes the description files of the services and blueprints
+// of the listed main package; what gen could not follow is written to warn.
+func generateFor(info *pkgInfo, warn io.Writer) error {
+	plan, warnings, err := gen.Plan([]gen.Package{{Dir: info.Dir, ImportPath: info.ImportPath, Name: info.Name, Local: info.Local}}, nil)
+	for _, w := range warnings {
+		fmt.Fprintln(warn, "cws gen:", w)
 	}
-	return changed, nil
+	if err != nil {
+		return err
+	}
+	_, err = gen.Generate(plan)
+	return err
 }
 
-// build generates the description files of the package and its local
-// dependencies, then builds it into bin.
-func build(ctx context.Context, dir, pkg, bin string) (*pkgInfo, error) {
+// build generates the description files of the package's services and
+// blueprints, then builds it into bin.
+func build(ctx context.Context, dir, pkg, bin string, warn io.Writer) (*pkgInfo, error) {
 	info, err := listPackage(ctx, dir, pkg)
 	if err != nil {
 		return nil, err
 	}
-	return info, compile(ctx, dir, info, bin)
+	return info, compile(ctx, dir, info, bin, warn)
 }
 
-// compile generates the description files of a listed package and its local
-// dependencies, then builds it into bin.
-func compile(ctx context.Context, dir string, info *pkgInfo, bin string) error {
+// compile generates the description files of a listed main package's
+// services and blueprints, then builds it into bin.
+func compile(ctx context.Context, dir string, info *pkgInfo, bin string, warn io.Writer) error {
 	if info.Name != "main" {
 		return fmt.Errorf("package %s is not a main package (it is package %s)", info.ImportPath, info.Name)
 	}
-	if _, err := generate(info.Local); err != nil {
+	if err := generateFor(info, warn); err != nil {
 		return err
 	}
 	_, err := goCmd(ctx, dir, "build", "-o", bin, info.ImportPath)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -83,37 +82,6 @@ func newVersionCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), "cws", version())
 			return nil
-		},
-	}
-}
-
-func newGenCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "gen [PKG...]",
-		Short: "Write the description files (cws_gen.go) of packages",
-		Long: `gen reads the entry methods of the named packages (default: the package in
-the current directory) and writes cws_gen.go beside them: the parameter names
-and doc comments that Go's reflection cannot see, which the runtime uses for
-route templates, listings and admin pages. run, routes and invoke run it
-themselves; run it before building otherwise (go generate works too:
-//go:generate cws gen).`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"."}
-			}
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			out, err := goCmd(cmd.Context(), wd, append([]string{"list", "-f", "{{.Dir}}"}, args...)...)
-			if err != nil {
-				return err
-			}
-			changed, err := generate(splitLines(string(out)))
-			for _, c := range changed {
-				fmt.Fprintln(cmd.OutOrStdout(), "wrote", c)
-			}
-			return err
 		},
 	}
 }

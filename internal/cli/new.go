@@ -19,8 +19,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
-
-	"github.com/coworks-go/cws/internal/gen"
 )
 
 //go:embed scaffold/*.tmpl
@@ -109,7 +107,11 @@ func scaffoldService(ctx context.Context, log io.Writer, dir, module, source str
 	if _, err := goCmd(ctx, dir, "mod", "tidy"); err != nil {
 		return err
 	}
-	if _, err := gen.Generate(dir); err != nil {
+	info, err := listPackage(ctx, dir, ".")
+	if err != nil {
+		return err
+	}
+	if err := generateFor(info, log); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "cws: ready: cd %s && cws run\n", dir)

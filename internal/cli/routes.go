@@ -76,7 +76,7 @@ func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out i
 		return nil, err
 	}
 	defer cleanup()
-	info, err := build(cmd.Context(), wd, pkg, bin)
+	info, err := build(cmd.Context(), wd, pkg, bin, cmd.ErrOrStderr())
 	if err != nil {
 		return nil, err
 	}

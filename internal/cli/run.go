@@ -132,7 +132,7 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 		return err
 	}
 	r.watch(info)
-	if err := compile(ctx, wd, info, bin); err != nil {
+	if err := compile(ctx, wd, info, bin, r.stderr); err != nil {
 		return err
 	}
 	env, err := stageEnv(info.Dir, r.stage)
@@ -159,7 +159,11 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 
 // watch adds the service's local package directories to the watcher.
 func (r *runner) watch(info *pkgInfo) {
-	for _, d := range append([]string{info.Dir}, info.Local...) {
+	dirs := []string{info.Dir}
+	for _, d := range info.Local {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
 		if r.watched[d] {
 			continue
 		}

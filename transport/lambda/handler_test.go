@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/runtime/cwsgen"
 	cwslambda "github.com/coworks-go/cws/transport/lambda"
 )
 
@@ -40,7 +41,7 @@ type itemInput struct {
 }
 
 func init() {
-	runtime.Describe((*shop)(nil), runtime.TypeInfo{Methods: map[string]runtime.MethodInfo{
+	cwsgen.Describe((*shop)(nil), cwsgen.TypeInfo{Methods: map[string]cwsgen.MethodInfo{
 		"GetItems":   {Params: []string{"q"}},
 		"GetItems_":  {Params: []string{"id"}},
 		"PostItems":  {Params: []string{"in"}},

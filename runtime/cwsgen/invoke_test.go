@@ -1,4 +1,4 @@
-package runtime
+package cwsgen
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 )
 
 // TestInvokeGenUpToDate fails when invoke_gen.go differs from what
-// internal/invokegen writes: run go generate in runtime.
+// internal/invokegen writes: run go generate in runtime/cwsgen.
 func TestInvokeGenUpToDate(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "invoke_gen.go")
 	if b, err := exec.Command("go", "run", "./internal/invokegen", out).CombinedOutput(); err != nil {
@@ -17,6 +17,6 @@ func TestInvokeGenUpToDate(t *testing.T) {
 	want, _ := os.ReadFile(out)
 	got, _ := os.ReadFile("invoke_gen.go")
 	if string(got) != string(want) {
-		t.Error("invoke_gen.go is stale: run go generate ./runtime")
+		t.Error("invoke_gen.go is stale: run go generate ./runtime/cwsgen")
 	}
 }
