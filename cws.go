@@ -1,10 +1,19 @@
-// Package cws runs a service through the door its environment calls for:
-// the Lambda runtime when AWS Lambda starts the binary, otherwise a local
-// HTTP server. A program's main hands its service to Main:
+// Package cws is the front door of a service: Main runs it through the
+// door its environment calls for — the Lambda runtime when AWS Lambda
+// starts the binary, otherwise a local HTTP server. A program's main hands
+// its service to Main:
 //
 //	func main() {
 //		cws.Main(&CRUD{}, runtime.WithBlueprint("/admin", admin.New()))
 //	}
+//
+// That service has the HTTP doors: the local server, and on Lambda API
+// Gateway (REST and HTTP APIs), Function URLs and authorizers. A service
+// pays only for the doors it uses: the CloudEvents doors — an in-memory
+// queue and bus locally, SQS and EventBridge events on Lambda, the biz
+// reactors — are a Door given among the options (async.Doors(), or
+// awscloud.Doors() for SQS, EventBridge and replies on AWS), and a binary
+// without them links none of that machinery.
 //
 // The same binary also answers the `cws` command line: `cws routes` and
 // `cws invoke` build it and run it in the modes they need.
@@ -13,19 +22,19 @@ package cws
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"reflect"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 	cwslambda "github.com/coworks-go/cws/transport/lambda"
@@ -38,12 +47,45 @@ const (
 	// EnvLogLevel is the log level: debug, info, warn or error.
 	EnvLogLevel = "CWS_LOG_LEVEL"
 	// EnvMode is set by the cws command line: "routes" prints the routes as
-	// JSON, "invoke" answers one Lambda event read from stdin.
+	// JSON, "invoke" answers one Lambda event read from stdin; a Door may
+	// take more (ModeRunner).
 	EnvMode = "CWS_MODE"
 )
 
 // DefaultAddr is where the local server listens by default.
 const DefaultAddr = "127.0.0.1:8080"
+
+// Door is a way into the service besides the HTTP doors, given to Main
+// among the App's options (it embeds runtime.EmptyOption, so that
+// runtime.New passes it over). Main opens it once, where the binary runs.
+type Door interface {
+	runtime.Option
+	// Local opens the door beside the local HTTP server.
+	Local(ctx context.Context, app *runtime.App) (*LocalDoor, error)
+	// Lambda returns what answers the Lambda events that are not HTTP
+	// requests (SQS, EventBridge).
+	Lambda(ctx context.Context, app *runtime.App) (cwslambda.EventHandler, error)
+}
+
+// LocalDoor is a door opened beside the local HTTP server.
+type LocalDoor struct {
+	// Endpoints are served by the local server at their exact paths,
+	// instead of the App.
+	Endpoints map[string]http.Handler
+	// Run runs the door until ctx is done (its consumers, its
+	// schedulers), then stops it gracefully.
+	Run func(ctx context.Context) error
+	// Description says what the door serves, for the log.
+	Description string
+}
+
+// ModeRunner is a Door with CWS_MODE values of its own (the async doors
+// print the reactors' rules under CWS_MODE=reactors).
+type ModeRunner interface {
+	// RunMode runs mode, writing its output to w, and reports whether it
+	// knows the mode.
+	RunMode(ctx context.Context, app *runtime.App, mode string, w io.Writer) (bool, error)
+}
 
 // Main runs the service with Run and exits the process with status 1 when
 // Run fails.
@@ -59,17 +101,27 @@ func Main(service any, opts ...runtime.Option) {
 
 // Run builds the App of service and serves it until ctx is done:
 //   - under CWS_MODE=routes it prints the App's runtime.Description as JSON;
-//   - under CWS_MODE=reactors it prints the reactors' rules as JSON;
 //   - under CWS_MODE=invoke it answers the Lambda event read from stdin;
+//   - under another CWS_MODE, the Door that knows it runs it;
 //   - on AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda loop;
-//   - otherwise it serves HTTP on CWS_ADDR (default 127.0.0.1:8080).
+//   - otherwise it serves HTTP on CWS_ADDR (default 127.0.0.1:8080), with
+//     the doors' endpoints, and runs the doors beside it.
 //
-// A service with a Reactors method (biz.Provider) gets its reactors run
-// beside its entries (see docs/biz.md).
+// The Doors among opts are opened where the binary runs; a service with
+// reactors (a Reactors method) needs the async doors.
 func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	onLambda := os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""
 	logger := newLogger(os.Getenv(EnvLogLevel), onLambda)
 	slog.SetDefault(logger)
+	var doors []Door
+	for _, o := range opts {
+		if d, ok := o.(Door); ok {
+			doors = append(doors, d)
+		}
+	}
+	if len(doors) == 0 && hasMethod(service, "Reactors") {
+		return errors.New("the service has reactors (a Reactors method) but no CloudEvents door to run them: give cws.Main async.Doors() or awscloud.Doors()")
+	}
 	app, err := runtime.New(service, append([]runtime.Option{runtime.WithLogger(logger)}, opts...)...)
 	if err != nil {
 		return err
@@ -77,76 +129,118 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	for _, w := range app.Warnings() {
 		logger.Warn(w, "service", app.Name())
 	}
-	var reactors map[string]biz.Reactor
-	if p, ok := service.(biz.Provider); ok {
-		reactors = p.Reactors()
-		// Checked now, so that a bad schedule or pattern stops every mode.
-		if _, err := biz.NewEngine(reactors); err != nil {
-			return err
-		}
-	}
 	switch mode := os.Getenv(EnvMode); {
 	case mode == "routes":
-		return writeRoutes(os.Stdout, app)
-	case mode == "reactors":
-		return writeReactors(os.Stdout, reactors)
+		return writeJSON(os.Stdout, app.Description())
 	case mode == "invoke":
-		return invoke(ctx, os.Stdin, os.Stdout, app)
-	case mode != "":
-		return fmt.Errorf("unknown %s %q", EnvMode, mode)
-	case onLambda:
-		opts, err := lambdaOptions(ctx, app, reactors, logger)
+		h, err := lambdaHandler(ctx, app, doors, logger)
 		if err != nil {
 			return err
 		}
-		lambda.StartWithOptions(cwslambda.NewHandler(app, opts...), lambda.WithContext(ctx))
+		return invoke(ctx, os.Stdin, os.Stdout, h)
+	case mode != "":
+		for _, d := range doors {
+			if mr, ok := d.(ModeRunner); ok {
+				if known, err := mr.RunMode(ctx, app, mode, os.Stdout); known {
+					return err
+				}
+			}
+		}
+		if mode == "reactors" && !hasMethod(service, "Reactors") {
+			// A service without reactors, and without the doors that run
+			// them, lists none.
+			return writeJSON(os.Stdout, []any{})
+		}
+		return fmt.Errorf("unknown %s %q", EnvMode, mode)
+	case onLambda:
+		h, err := lambdaHandler(ctx, app, doors, logger)
+		if err != nil {
+			return err
+		}
+		lambda.StartWithOptions(h, lambda.WithContext(ctx))
 		return nil
 	}
-	return serveLocal(ctx, app, reactors, logger)
+	return serveLocal(ctx, app, doors, logger)
 }
 
-// serveLocal runs the local server and the asynchronous door until ctx is
-// done, then stops both gracefully.
-func serveLocal(ctx context.Context, app *runtime.App, reactors map[string]biz.Reactor, logger *slog.Logger) error {
+// hasMethod reports whether v has an exported method of that name.
+func hasMethod(v any, name string) bool {
+	if v == nil {
+		return false
+	}
+	_, ok := reflect.TypeOf(v).MethodByName(name)
+	return ok
+}
+
+// lambdaHandler is the Lambda door of app, with the doors' events handler.
+func lambdaHandler(ctx context.Context, app *runtime.App, doors []Door, logger *slog.Logger) (*cwslambda.Handler, error) {
+	opts := []cwslambda.Option{cwslambda.WithLogger(logger)}
+	for _, d := range doors {
+		eh, err := d.Lambda(ctx, app)
+		if err != nil {
+			return nil, err
+		}
+		if eh != nil {
+			opts = append(opts, cwslambda.WithEvents(eh))
+		}
+	}
+	return cwslambda.NewHandler(app, opts...), nil
+}
+
+// serveLocal runs the local server and the doors until ctx is done, then
+// stops them gracefully.
+func serveLocal(ctx context.Context, app *runtime.App, doors []Door, logger *slog.Logger) error {
 	addr := os.Getenv(EnvAddr)
 	if addr == "" {
 		addr = DefaultAddr
 	}
-	ad, err := newAsyncDoor(ctx, app, reactors, logger)
-	if err != nil {
-		return err
+	var hopts []cwshttp.HandlerOption
+	var runs []func(context.Context) error
+	for _, d := range doors {
+		ld, err := d.Local(ctx, app)
+		if err != nil {
+			return err
+		}
+		for path, h := range ld.Endpoints {
+			hopts = append(hopts, cwshttp.WithEndpoint(path, h))
+		}
+		if ld.Run != nil {
+			runs = append(runs, ld.Run)
+		}
+		if ld.Description != "" {
+			logger.Info(ld.Description, "service", app.Name())
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	consumed := make(chan error, 1)
-	go func() { consumed <- ad.consumer.Consume(ctx, ad.door) }()
-	if ad.schedules != nil {
-		go func() { _ = ad.schedules(ctx) }()
+	ran := make(chan error, len(runs))
+	for _, run := range runs {
+		go func() { ran <- run(ctx) }()
 	}
-	logger.Info("consuming events", "service", app.Name(), "from", ad.describe, "endpoint", cwshttp.EventsPath)
-	handler := cwshttp.NewHandler(app, cwshttp.WithEventsEndpoint(ad.publisher))
-	err = cwshttp.ListenAndServe(ctx, addr, handler, cwshttp.WithLogger(logger))
+	err := cwshttp.ListenAndServe(ctx, addr, cwshttp.NewHandler(app, hopts...), cwshttp.WithLogger(logger))
 	cancel()
-	if cerr := <-consumed; err == nil {
-		err = cerr
+	for range runs {
+		if rerr := <-ran; err == nil {
+			err = rerr
+		}
 	}
 	return err
 }
 
-func writeRoutes(w io.Writer, app *runtime.App) error {
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(app.Description())
+	return enc.Encode(v)
 }
 
 // invoke answers one Lambda event as the Lambda runtime would, printing the
 // response payload, or the error payload Lambda would report.
-func invoke(ctx context.Context, in io.Reader, out io.Writer, app *runtime.App) error {
+func invoke(ctx context.Context, in io.Reader, out io.Writer, h *cwslambda.Handler) error {
 	payload, err := io.ReadAll(in)
 	if err != nil {
 		return fmt.Errorf("reading the event: %w", err)
 	}
-	resp, err := cwslambda.NewHandler(app).Invoke(ctx, payload)
+	resp, err := h.Invoke(ctx, payload)
 	if err != nil {
 		t := reflect.TypeOf(err)
 		if t.Kind() == reflect.Pointer {
@@ -158,9 +252,7 @@ func invoke(ctx context.Context, in io.Reader, out io.Writer, app *runtime.App) 
 	}
 	var pretty any
 	if json.Unmarshal(resp, &pretty) == nil {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(pretty)
+		return writeJSON(out, pretty)
 	}
 	_, err = out.Write(resp)
 	return err
@@ -184,19 +276,4 @@ func newLogger(level string, jsonOut bool) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
-
-// writeReactors prints the reactors' rules as JSON (CWS_MODE=reactors).
-func writeReactors(w io.Writer, reactors map[string]biz.Reactor) error {
-	rules := []biz.Rule{}
-	if reactors != nil {
-		engine, err := biz.NewEngine(reactors, biz.WithRulePrefix(os.Getenv(EnvRulePrefix)))
-		if err != nil {
-			return err
-		}
-		rules = engine.Rules(time.Now().UTC())
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rules)
 }

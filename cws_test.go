@@ -1,6 +1,7 @@
 package cws_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/internal/testutil"
 )
 
@@ -222,9 +225,6 @@ func TestRunModes(t *testing.T) {
 	}
 }
 
-// TestCrudThroughLocalEvents invokes examples/crud's POST / as a CloudEvent
-// through the local events endpoint; the item is then visible through
-// GET /. A refused invocation is dead-lettered with its reason.
 // localService builds and starts the example in pkg on a free port with
 // the token local-token; do calls it with the token, logs holds its logs.
 func localService(t *testing.T, pkg string) (do func(method, path, contentType, body string) (int, string), logs *testutil.SyncBuffer) {
@@ -285,45 +285,6 @@ func waitFor(t *testing.T, logs *testutil.SyncBuffer, deadline time.Time, want .
 	}
 }
 
-func TestCrudThroughLocalEvents(t *testing.T) {
-	do, logs := localService(t, "./examples/crud")
-	deadline := time.Now().Add(20 * time.Second)
-
-	invoke := `{"specversion":"1.0","id":"inv-1","source":"cws/test","type":"cws.invoke","subject":"POST /",` +
-		`"datacontenttype":"application/json","data":{"name":"kettle","price":30,"tags":["kitchen"]},` +
-		`"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}`
-	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", invoke); status != 202 {
-		t.Fatalf("posting the invocation: %d %s", status, body)
-	}
-	// The same event again: a duplicate, run once.
-	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", invoke); status != 202 {
-		t.Fatalf("posting the duplicate: %d %s", status, body)
-	}
-	want := `[{"id":1,"name":"kettle","price":30,"tags":["kitchen"]}]`
-	for {
-		status, body := do("GET", "/", "", "")
-		if status == 200 && body == want {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET / = %d %s, want %s\n%s", status, body, want, logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	refused := `{"specversion":"1.0","id":"inv-2","source":"cws/test","type":"cws.invoke","subject":"DELETE /42"}`
-	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", refused); status != 202 {
-		t.Fatalf("posting the refused invocation: %d %s", status, body)
-	}
-	// The refused invocation is dead-lettered with its reason; the
-	// duplicate (retried later when it came while the first ran) runs
-	// nothing; the trace context reaches the logs.
-	waitFor(t, logs, deadline, "dead-lettered", "DELETE /42 answered 404: no item 42", "trace_id=4bf92f3577b34da6a3ce929d0e0e4736",
-		"duplicate invocation: not run again")
-	if status, body := do("GET", "/", "", ""); body != want {
-		t.Errorf("after the duplicate: %d %s", status, body)
-	}
-}
-
 // examples/biz under the embedded default: a notification posted to the
 // local events endpoint runs the invoicing workflow and the alert; a
 // reactor that fails for good is dead-lettered with its reason.
@@ -372,5 +333,49 @@ func TestBizThroughLocalRuntime(t *testing.T) {
 	_, invoices := do("GET", "/invoices", "", "")
 	if strings.Count(invoices, `"order":`) != 3 {
 		t.Errorf("invoices: %s", invoices)
+	}
+}
+
+// reactive has reactors but is run without the CloudEvents doors.
+type reactive struct{}
+
+func (reactive) GetText(context.Context) string { return "text" }
+
+func (reactive) Reactors() map[string]biz.Reactor { return nil }
+
+func TestReactorsNeedTheDoors(t *testing.T) {
+	err := cws.Run(context.Background(), reactive{})
+	if err == nil || !strings.Contains(err.Error(), "reactors") || !strings.Contains(err.Error(), "async.Doors()") {
+		t.Errorf("Run of a service with reactors and no doors: %v", err)
+	}
+}
+
+// The examples' binaries link what their doors need: the HTTP-only crud
+// none of the event machinery nor AWS's SDK, the biz example both.
+func TestExamplesLinkTheirDoors(t *testing.T) {
+	deps := func(pkg string) string {
+		out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", pkg).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	crud := deps("./examples/crud")
+	for _, p := range []string{"github.com/aws/aws-sdk-go-v2", "github.com/cloudevents/sdk-go", "go.uber.org/zap",
+		"github.com/coworks-go/cws/events", "github.com/coworks-go/cws/async", "github.com/spf13/cobra", "github.com/testcontainers"} {
+		if strings.Contains(crud, p) {
+			t.Errorf("examples/crud links %s", p)
+		}
+	}
+	biz := deps("./examples/biz")
+	for _, p := range []string{"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/coworks-go/cws/async", "github.com/coworks-go/cws/biz"} {
+		if !strings.Contains(biz, p) {
+			t.Errorf("examples/biz does not link %s", p)
+		}
+	}
+	for _, p := range []string{"go.uber.org/zap", "github.com/spf13/cobra", "github.com/testcontainers"} {
+		if strings.Contains(biz, p) {
+			t.Errorf("examples/biz links %s", p)
+		}
 	}
 }

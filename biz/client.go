@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -127,7 +128,7 @@ func (e *CallError) StatusCode() int { return e.Status }
 // nil) and returns the answer. An answer of 400 and above is a *CallError
 // too; server errors and unreachable services are retried first.
 func (c *Client) Invoke(ctx context.Context, method, target string, body any) (*Result, error) {
-	raw, err := encodeBody(body)
+	raw, err := invoke.EncodeBody(body)
 	if err != nil {
 		return nil, err
 	}
@@ -178,15 +179,7 @@ func (c *Client) once(ctx context.Context, method, target string, body []byte) (
 	path, query, _ := strings.Cut(target, "?")
 	switch {
 	case c.app != nil:
-		req := &runtime.Request{Method: method, Path: path, RawQuery: query, Header: http.Header{}, Authorized: true}
-		if tp := traceParent(ctx); tp != "" {
-			req.Header.Set("Traceparent", tp)
-		}
-		if body != nil {
-			req.Body = bytes.NewReader(body)
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp := c.app.Serve(ctx, req)
+		resp := c.app.Serve(ctx, invoke.Request(method, path, query, body, traceParent(ctx)))
 		data, err := resp.ReadBody()
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
@@ -231,20 +224,12 @@ func (c *Client) Send(ctx context.Context, method, target string, body any, repl
 	if c.pub == nil {
 		return event.Event{}, errors.New("this client has no publisher (WithPublisher)")
 	}
-	raw, err := encodeBody(body)
-	if err != nil {
-		return event.Event{}, err
-	}
-	var data any
-	if raw != nil {
-		data = raw
-	}
-	e, err := events.NewInvocation(c.source, method, target, data)
+	e, err := invoke.New(c.source, method, target, body)
 	if err != nil {
 		return e, err
 	}
 	if replyTo != "" {
-		e.SetExtension(events.ExtReplyTo, replyTo)
+		e.SetExtension(invoke.ExtReplyTo, replyTo)
 	}
 	if tp := traceParent(ctx); tp != "" {
 		e.SetExtension(events.ExtTraceParent, tp)
@@ -285,22 +270,6 @@ func (c *Client) NewEvent(typ string, data any) (event.Event, error) {
 		}
 	}
 	return e, e.Validate()
-}
-
-func encodeBody(body any) ([]byte, error) {
-	switch b := body.(type) {
-	case nil:
-		return nil, nil
-	case []byte:
-		return b, nil
-	case json.RawMessage:
-		return b, nil
-	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the body: %w", err)
-	}
-	return raw, nil
 }
 
 func callError(call string, res *Result) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 )
@@ -91,7 +92,7 @@ func TestClient(t *testing.T) {
 	if err != nil || len(pub.evs) != 1 {
 		t.Fatalf("Send: %v", err)
 	}
-	inv, err := events.ParseInvocation(pub.evs[0])
+	inv, err := invoke.Parse(pub.evs[0])
 	if err != nil || inv.Method != "POST" || inv.Path != "/add" || string(inv.Body) != `{"by":1}` || inv.ReplyTo != "memory://default" ||
 		pub.evs[0].ID() != e.ID() || pub.evs[0].Source() != "cws/office" {
 		t.Errorf("Send published %s: %v", pub.evs[0], err)

@@ -6,33 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/google/uuid"
 
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/pattern"
-)
-
-// The EventBridge event a schedule fires.
-const (
-	ScheduledEventType   = "Scheduled Event"
-	ScheduledEventSource = "aws.events"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 // Engine routes schedules and notification events to the reactors that
 // subscribe to them; it is the events.Handler of every event that is not an
 // invocation. Each reactor runs once per event (source and id) and
 // subscription within the idempotency window, however many rules delivered
-// the event.
+// the event (events.Deduplicate, keyed by rule and event), and a reactor's
+// panic is its failure (events.Recover), not the others'.
 type Engine struct {
 	reactors map[string]Reactor
 	rules    []Rule
 	byName   map[string]int
+	handlers map[string]events.Handler // by rule name: the reactor once per event
 	matcher  *pattern.Matcher
 	client   *Client
 	store    events.Store
@@ -114,6 +109,10 @@ func NewEngine(reactors map[string]Reactor, opts ...Option) (*Engine, error) {
 			}
 		}
 	}
+	e.handlers = make(map[string]events.Handler, len(e.rules))
+	for i := range e.rules {
+		e.handlers[e.rules[i].Name] = e.handlerOf(i)
+	}
 	return e, nil
 }
 
@@ -137,11 +136,6 @@ func (e *Engine) Prefix() string { return e.prefix }
 
 // Client returns the engine's client.
 func (e *Engine) Client() *Client { return e.client }
-
-// RuleARN is the ARN of a rule on the default bus.
-func RuleARN(region, account, name string) string {
-	return "arn:aws:events:" + region + ":" + account + ":rule/" + name
-}
 
 // ruleOf returns the rule a Scheduled Event names in its subject (the rule
 // ARN: …:rule/NAME or …:rule/BUS/NAME).
@@ -169,7 +163,7 @@ func (e *Engine) ruleOf(ev event.Event) (*Rule, bool) {
 func (e *Engine) Handle(ctx context.Context, m *events.Message) error {
 	ev := m.Event
 	var fired []*Rule
-	if ev.Type() == ScheduledEventType && ev.Source() == ScheduledEventSource {
+	if ev.Type() == wire.ScheduledEventType && ev.Source() == wire.ScheduledEventSource {
 		r, ok := e.ruleOf(ev)
 		if !ok {
 			return events.Permanentf("no reactor subscribes to the schedule of rule %q", ev.Subject())
@@ -187,11 +181,14 @@ func (e *Engine) Handle(ctx context.Context, m *events.Message) error {
 			return events.Permanentf("no reactor subscribes to events of type %q from %q", ev.Type(), ev.Source())
 		}
 	}
-	traceparent := events.EnsureTraceParent(&ev)
+	events.EnsureTraceParent(&m.Event)
 	var errs []error
 	permanent := true
 	for _, r := range fired {
-		if err := e.run(ctx, r, ev, traceparent, m); err != nil {
+		// Each reactor gets its own delivery, so that its outcome is its own.
+		rm := *m
+		rm.Outcome = nil
+		if err := e.handlers[r.Name].Handle(ctx, &rm); err != nil {
 			errs = append(errs, fmt.Errorf("reactor %s (%s): %w", r.Reactor, r.Subscription, err))
 			permanent = permanent && events.IsPermanent(err)
 		}
@@ -206,43 +203,35 @@ func (e *Engine) Handle(ctx context.Context, m *events.Message) error {
 	return err
 }
 
-// run runs one rule's reactor once per event.
-func (e *Engine) run(ctx context.Context, r *Rule, ev event.Event, traceparent string, m *events.Message) (err error) {
-	key := r.Name + "\x00" + events.Key(ev)
-	begun, done, err := e.store.Begin(ctx, key, e.lease)
-	if err != nil {
-		return fmt.Errorf("idempotency store: %w", err)
-	}
+// handlerOf returns the handler that runs the reactor of rule i: once per
+// event, with a panic made its failure.
+func (e *Engine) handlerOf(i int) events.Handler {
+	r := &e.rules[i]
+	return events.Chain(events.HandlerFunc(func(ctx context.Context, m *events.Message) error { return e.react(ctx, r, m) }),
+		events.Deduplicate(events.Dedup{Store: e.store, Window: e.window, Lease: e.lease, Log: e.log,
+			Key: func(m *events.Message) string { return r.Name + "\x00" + events.Key(m.Event) }}),
+		events.Recover(e.log))
+}
+
+// react runs the reactor of rule r on the event of m.
+func (e *Engine) react(ctx context.Context, r *Rule, m *events.Message) error {
+	ev := m.Event
+	traceparent := events.EnsureTraceParent(&ev)
 	log := e.log.With("reactor", r.Reactor, "subscription", r.Subscription, "event", ev.ID(), "source", ev.Source(),
 		"type", ev.Type(), "trace_id", events.TraceID(traceparent), "transport", m.Transport, "receive_count", m.ReceiveCount)
-	if !begun {
-		if done == nil {
-			return events.ErrInProgress
-		}
-		log.InfoContext(ctx, "already reacted: not run again")
-		return nil
-	}
 	t := &Trigger{Reactor: r.Reactor, Subscription: r.Subscription, Event: ev.Clone(), Time: ev.Time(), Tech: e.client}
 	if t.Time.IsZero() {
 		t.Time = time.Now().UTC()
 	}
 	start := time.Now()
-	defer func() {
-		if p := recover(); p != nil {
-			log.ErrorContext(ctx, "reactor panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = fmt.Errorf("panic: %v", p)
-		}
-		if err != nil {
-			_ = e.store.Abandon(ctx, key)
-			log.WarnContext(ctx, "reactor failed", "error", err, "permanent", events.IsPermanent(err), "duration", time.Since(start))
-			return
-		}
-		if ferr := e.store.Finish(ctx, key, events.Outcome{Status: 200}, e.window); ferr != nil {
-			log.ErrorContext(ctx, "idempotency store: recording the outcome", "error", ferr)
-		}
-		log.InfoContext(ctx, "reacted", "duration", time.Since(start))
-	}()
-	return e.reactors[r.Reactor].React(context.WithValue(ctx, traceKey{}, traceparent), t)
+	err := e.reactors[r.Reactor].React(context.WithValue(ctx, traceKey{}, traceparent), t)
+	if err != nil {
+		log.WarnContext(ctx, "reactor failed", "error", err, "permanent", events.IsPermanent(err), "duration", time.Since(start))
+		return err
+	}
+	m.Outcome = &events.Outcome{Status: 200}
+	log.InfoContext(ctx, "reacted", "duration", time.Since(start))
+	return nil
 }
 
 // flatten rebuilds the EventBridge event an arriving CloudEvent came in,
@@ -250,9 +239,9 @@ func (e *Engine) run(ctx context.Context, r *Rule, ev event.Event, traceparent s
 // the adapter's mapping, a CloudEvent published by cws as the detail of an
 // envelope with its source and type.
 func flatten(ev event.Event) (*pattern.Event, error) {
-	acct, native := ev.Extensions()[events.ExtAWSAccount]
+	acct, native := ev.Extensions()[wire.ExtAWSAccount]
 	if !native {
-		env := events.EnvelopeHeader(ev, "", "", nil)
+		env := wire.EnvelopeHeader(ev, "", "", nil)
 		env.ID = ev.ID()
 		return env.FlattenFor(ev, nil)
 	}
@@ -262,7 +251,7 @@ func flatten(ev event.Event) (*pattern.Event, error) {
 	b.String("detail-type", ev.Type())
 	b.String("source", ev.Source())
 	b.String("account", fmt.Sprint(acct))
-	if region, ok := ev.Extensions()[events.ExtAWSRegion]; ok {
+	if region, ok := ev.Extensions()[wire.ExtAWSRegion]; ok {
 		b.String("region", fmt.Sprint(region))
 	}
 	if t := ev.Time(); !t.IsZero() {
@@ -281,25 +270,10 @@ func flatten(ev event.Event) (*pattern.Event, error) {
 	return b.Event(), nil
 }
 
-// ScheduledEvent returns the EventBridge event a schedule rule fires at t,
-// as EventBridge delivers it.
-func ScheduledEvent(ruleARN, account, region string, t time.Time) events.Envelope {
-	return events.Envelope{Version: "0", ID: uuid.NewString(), DetailType: ScheduledEventType, Source: ScheduledEventSource,
-		Account: account, Time: t.UTC(), Region: region, Resources: []string{ruleARN}, Detail: json.RawMessage("{}")}
-}
-
-// ScheduledPattern is the pattern that selects the Scheduled Events of a
-// rule: the local bus routes a schedule's events with it.
-func ScheduledPattern(ruleARN string) string {
-	b, _ := json.Marshal(map[string]any{"source": []string{ScheduledEventSource}, "detail-type": []string{ScheduledEventType},
-		"resources": []string{ruleARN}})
-	return string(b)
-}
-
 // RunSchedules fires the engine's schedules until ctx is done: at each
 // fire time it calls fire with the rule's name (with the prefix) and the
 // time, for the caller to deliver the rule's Scheduled Event
-// (ScheduledEvent) as EventBridge does for a deployed schedule rule. Rates
+// (wire.ScheduledEvent) as EventBridge does for a deployed schedule rule. Rates
 // count from the call; cron expressions follow the clock.
 func (e *Engine) RunSchedules(ctx context.Context, fire func(ctx context.Context, rule string, at time.Time) error) error {
 	type next struct {

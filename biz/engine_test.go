@@ -16,6 +16,7 @@ import (
 
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 // recorder is a reactor that records its triggers and fails as told.
@@ -105,7 +106,7 @@ func TestEngineRoutes(t *testing.T) {
 	}
 
 	// A native AWS event, as the adapter converts it.
-	env := events.Envelope{Version: "0", ID: "n1", DetailType: "EC2 Instance State-change Notification", Source: "aws.ec2",
+	env := wire.Envelope{Version: "0", ID: "n1", DetailType: "EC2 Instance State-change Notification", Source: "aws.ec2",
 		Account: "123456789012", Region: "eu-west-1", Time: time.Now(), Resources: []string{"arn:aws:ec2:i-1"},
 		Detail: json.RawMessage(`{"instance-id":"i-1","state":"stopped"}`)}
 	native, err := env.Event()
@@ -117,12 +118,12 @@ func TestEngineRoutes(t *testing.T) {
 	}
 
 	// A schedule: its rule is named in the Scheduled Event.
-	sched := biz.ScheduledEvent(biz.RuleARN("eu-west-1", "123456789012", "clock-nightly"), "123456789012", "eu-west-1", time.Now())
+	sched := wire.ScheduledEvent(wire.RuleARN("eu-west-1", "123456789012", "clock-nightly"), "123456789012", "eu-west-1", time.Now())
 	se, _ := sched.Event()
 	if err := handle(se); err != nil || len(clock.calls()) != 1 {
 		t.Errorf("schedule: %v %v", err, clock.calls())
 	}
-	other := biz.ScheduledEvent(biz.RuleARN("eu-west-1", "123456789012", "someone-else"), "123456789012", "eu-west-1", time.Now())
+	other := wire.ScheduledEvent(wire.RuleARN("eu-west-1", "123456789012", "someone-else"), "123456789012", "eu-west-1", time.Now())
 	oe, _ := other.Event()
 	if err := handle(oe); !events.IsPermanent(err) {
 		t.Errorf("a schedule of another rule: %v", err)
@@ -194,12 +195,12 @@ func TestRulePrefix(t *testing.T) {
 		t.Errorf("rule %s", rules[0].Name)
 	}
 	for arn, ok := range map[string]bool{
-		biz.RuleARN("eu-west-1", "1", "office-clock-nightly"):             true,
+		wire.RuleARN("eu-west-1", "1", "office-clock-nightly"):            true,
 		"arn:aws:events:eu-west-1:1:rule/custom-bus/office-clock-nightly": true,
-		biz.RuleARN("eu-west-1", "1", "clock-nightly"):                    false,
-		biz.RuleARN("eu-west-1", "1", "shop-clock-nightly"):               false,
+		wire.RuleARN("eu-west-1", "1", "clock-nightly"):                   false,
+		wire.RuleARN("eu-west-1", "1", "shop-clock-nightly"):              false,
 	} {
-		env := biz.ScheduledEvent(arn, "1", "eu-west-1", time.Now())
+		env := wire.ScheduledEvent(arn, "1", "eu-west-1", time.Now())
 		ev, _ := env.Event()
 		err := e.Handle(context.Background(), &events.Message{Event: ev})
 		if (err == nil) != ok {

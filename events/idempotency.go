@@ -4,20 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 )
-
-// Outcome is what a handled event produced: for an invocation, the entry's
-// response, kept to answer a duplicate that asks for a reply.
-type Outcome struct {
-	Status      int
-	ContentType string
-	Body        []byte
-	Binary      bool
-}
 
 // Store remembers which events have been handled, for idempotency across
 // duplicate deliveries. Keys are Key(event).
@@ -37,15 +29,6 @@ type Store interface {
 // Key is the idempotency key of an event: its source and id, which
 // CloudEvents makes unique.
 func Key(e event.Event) string { return e.Source() + "\x00" + e.ID() }
-
-// Group returns the message group of e on a FIFO queue: its cwsgroup
-// extension, or else its source.
-func Group(e event.Event) string {
-	if g, ok := e.Extensions()[ExtGroup]; ok {
-		return fmt.Sprint(g)
-	}
-	return e.Source()
-}
 
 // ErrInProgress is the error of a duplicate delivered while another
 // delivery of the same event is being handled: it is retried later.
@@ -139,32 +122,84 @@ const (
 	DefaultLease = 5 * time.Minute
 )
 
-// Deduplicate is middleware that handles each event (by source and id)
-// once within window: a duplicate of a handled event is acknowledged
-// without running the handler; a duplicate arriving while the first is
-// running is retried later. A retryable failure forgets the event, so that
-// its redelivery runs again.
-func Deduplicate(store Store, window, lease time.Duration) Middleware {
+// Dedup configures Deduplicate. Its zero value is the defaults.
+type Dedup struct {
+	// Store remembers the handled events (default: a new MemoryStore).
+	Store Store
+	// Window is how long a handled event is remembered (default
+	// DefaultWindow).
+	Window time.Duration
+	// Lease is how long a claim holds while the handler runs (default
+	// DefaultLease).
+	Lease time.Duration
+	// Key is the idempotency key of a message (default: Key of its
+	// event). The biz engine keys by rule and event, so that each reactor
+	// runs once per event.
+	Key func(m *Message) string
+	// Log tells of duplicates and of a store that failed to record an
+	// outcome (default slog.Default()).
+	Log *slog.Logger
+}
+
+// Deduplicate is middleware that handles each event once (by key) within
+// the window, the idempotency of every consumer:
+//   - a duplicate of an event already handled runs nothing and is
+//     acknowledged, with the recorded outcome in m.Outcome (the invocation
+//     door sends its result again);
+//   - a duplicate arriving while the first delivery is being handled is
+//     retried later (ErrInProgress);
+//   - a retryable failure (or a panic turned into one by Recover inside it)
+//     forgets the event, so that its redelivery runs again; a success or a
+//     permanent failure is recorded with m.Outcome.
+//
+// A store that fails to claim makes the delivery retryable; one that fails
+// to record an outcome is logged (the handler ran: the delivery is
+// settled).
+func Deduplicate(d Dedup) Middleware {
+	if d.Store == nil {
+		d.Store = NewMemoryStore()
+	}
+	if d.Window <= 0 {
+		d.Window = DefaultWindow
+	}
+	if d.Lease <= 0 {
+		d.Lease = DefaultLease
+	}
+	if d.Key == nil {
+		d.Key = func(m *Message) string { return Key(m.Event) }
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
 	return func(next Handler) Handler {
 		return HandlerFunc(func(ctx context.Context, m *Message) error {
-			key := Key(m.Event)
-			begun, done, err := store.Begin(ctx, key, lease)
+			key := d.Key(m)
+			begun, done, err := d.Store.Begin(ctx, key, d.Lease)
 			if err != nil {
-				return err
+				return fmt.Errorf("idempotency store: %w", err)
 			}
 			if !begun {
 				if done == nil {
 					return ErrInProgress
 				}
+				d.Log.InfoContext(ctx, "duplicate: handled already, not run again", "event", m.Event.ID(), "source", m.Event.Source(),
+					"status", done.Status)
+				m.Outcome = done
 				return nil
 			}
 			err = next.Handle(ctx, m)
 			if err != nil && !IsPermanent(err) {
-				_ = store.Abandon(ctx, key)
+				if aerr := d.Store.Abandon(ctx, key); aerr != nil {
+					d.Log.ErrorContext(ctx, "idempotency store: forgetting a failed run", "event", m.Event.ID(), "error", aerr)
+				}
 				return err
 			}
-			if ferr := store.Finish(ctx, key, Outcome{}, window); ferr != nil && err == nil {
-				return ferr
+			var o Outcome
+			if m.Outcome != nil {
+				o = *m.Outcome
+			}
+			if ferr := d.Store.Finish(ctx, key, o, d.Window); ferr != nil {
+				d.Log.ErrorContext(ctx, "idempotency store: recording the outcome", "event", m.Event.ID(), "error", ferr)
 			}
 			return err
 		})

@@ -9,6 +9,14 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 )
 
+// The W3C trace context of an event (the CloudEvents distributed tracing
+// extension): cws keeps it across invocations, results and reactors, and
+// logs its trace id.
+const (
+	ExtTraceParent = "traceparent"
+	ExtTraceState  = "tracestate"
+)
+
 var traceParentRE = regexp.MustCompile(`^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$`)
 
 // ValidTraceParent reports whether s is a W3C traceparent of version 00

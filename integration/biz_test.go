@@ -22,19 +22,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/async"
+	"github.com/coworks-go/cws/async/awscloud"
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/internal/testutil"
 )
 
-// listed is a reactor standing for one of the service's, with the
-// subscriptions `CWS_MODE=reactors` lists: enough to deploy its rules.
-type listed struct{ subs []biz.Subscription }
-
-func (l listed) Subscriptions() []biz.Subscription       { return l.subs }
-func (listed) React(context.Context, *biz.Trigger) error { return nil }
-
 // TestBizOnLocalStack deploys examples/biz's reactors as EventBridge rules
-// (biz.Engine.PutRules) targeting a queue on LocalStack, runs the service
+// (awscloud.PutRules) targeting a queue on LocalStack, runs the service
 // consuming that queue, and checks the workflows: the scheduled rule fires
 // the reminder, a matching PutEvents raises the alert and a non-matching one
 // does not, the invoicing runs end to end, and a reactor that fails for good
@@ -55,7 +50,7 @@ func TestBizOnLocalStack(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	env := append(os.Environ(), "CWS_ADDR="+addr, "TOKEN=it-token", cws.EnvQueueURL+"="+url, cws.EnvRulePrefix+"="+prefix,
+	env := append(os.Environ(), "CWS_ADDR="+addr, "TOKEN=it-token", async.EnvQueueURL+"="+url, async.EnvRulePrefix+"="+prefix,
 		"REMINDER_SCHEDULE=rate(1 minute)", "AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_ACCESS_KEY_ID=test",
 		"AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
 
@@ -70,20 +65,12 @@ func TestBizOnLocalStack(t *testing.T) {
 	if err := json.Unmarshal(out, &rules); err != nil || len(rules) != 3 {
 		t.Fatalf("reactors: %v %s", err, out)
 	}
-	reactors := map[string]biz.Reactor{}
 	for _, r := range rules {
 		if !strings.HasPrefix(r.Name, prefix) {
 			t.Fatalf("rule %s lacks the prefix %s", r.Name, prefix)
 		}
-		l, _ := reactors[r.Reactor].(listed)
-		l.subs = append(l.subs, biz.Subscription{Name: r.Subscription, Schedule: r.Schedule, Pattern: r.Pattern})
-		reactors[r.Reactor] = l
 	}
-	engine, err := biz.NewEngine(reactors, biz.WithRulePrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	arns, err := engine.PutRules(ctx, eb, "", biz.Target{ARN: arn})
+	arns, err := awscloud.PutRules(ctx, eb, rules, "", awscloud.Target{ARN: arn})
 	if err != nil || len(arns) != 3 {
 		t.Fatalf("PutRules: %v %v", arns, err)
 	}

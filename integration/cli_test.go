@@ -32,7 +32,7 @@ func cwsBinary(t *testing.T) string {
 	return bin
 }
 
-// TestCLIAgainstLocalStack runs examples/crud with cws run --queue
+// TestCLIAgainstLocalStack runs examples/biz with cws run --queue
 // --endpoint, consuming a LocalStack queue, and sends it invocations with
 // cws events put, to the queue and through a bus.
 func TestCLIAgainstLocalStack(t *testing.T) {
@@ -55,7 +55,7 @@ func TestCLIAgainstLocalStack(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	run := exec.Command(cws, "run", "./examples/crud", "--addr", addr, "--queue", url, "--endpoint", instance.Endpoint)
+	run := exec.Command(cws, "run", "./examples/biz", "--addr", addr, "--queue", url, "--endpoint", instance.Endpoint)
 	run.Dir = ".."
 	logs := &testutil.SyncBuffer{}
 	run.Stdout, run.Stderr = logs, logs
@@ -72,8 +72,8 @@ func TestCLIAgainstLocalStack(t *testing.T) {
 	t.Cleanup(func() { _ = run.Process.Signal(os.Interrupt); _ = run.Wait() })
 
 	get := func() (int, string) {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
-		req.Header.Set("Authorization", "dev-token") // examples/crud/.env
+		req, _ := http.NewRequest("GET", "http://"+addr+"/alerts", nil)
+		req.Header.Set("Authorization", "dev-token") // examples/biz/.env
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0, err.Error()
@@ -91,7 +91,7 @@ func TestCLIAgainstLocalStack(t *testing.T) {
 			}
 			if time.Now().After(deadline) {
 				status, body := get()
-				t.Fatalf("GET / = %d %s, want %s\n%s", status, body, want, logs)
+				t.Fatalf("GET /alerts = %d %s, want %s\n%s", status, body, want, logs)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -105,10 +105,10 @@ func TestCLIAgainstLocalStack(t *testing.T) {
 			t.Fatalf("cws events put %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	put("--to", "queue:"+url, "--subject", "POST /", "--data", `{"name":"by-queue","price":1}`)
-	waitBody(`[{"id":1,"name":"by-queue","price":1,"tags":[]}]`)
-	put("--to", "bus:"+bus, "--subject", "POST /", "--data", `{"name":"by-bus","price":2}`)
-	waitBody(`[{"id":1,"name":"by-queue","price":1,"tags":[]},{"id":2,"name":"by-bus","price":2,"tags":[]}]`)
+	put("--to", "queue:"+url, "--subject", "POST /alerts", "--data", `{"level":"info","message":"by-queue"}`)
+	waitBody(`[{"level":"info","message":"by-queue"}]`)
+	put("--to", "bus:"+bus, "--subject", "POST /alerts", "--data", `{"level":"info","message":"by-bus"}`)
+	waitBody(`[{"level":"info","message":"by-queue"},{"level":"info","message":"by-bus"}]`)
 	if l := logs.String(); !strings.Contains(l, "consuming events") || !strings.Contains(l, fmt.Sprintf("SQS queue %s", url)) {
 		t.Errorf("the service does not say it consumes the queue:\n%s", l)
 	}

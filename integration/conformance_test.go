@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/coworks-go/cws/async"
+	"github.com/coworks-go/cws/async/awscloud"
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
+	"github.com/coworks-go/cws/runtime"
 	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
+	cwslambda "github.com/coworks-go/cws/transport/lambda"
 	"github.com/coworks-go/cws/transport/queue"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 	"github.com/coworks-go/cws/transport/transporttest"
@@ -52,7 +60,7 @@ func deadLetters(c *sqs.Client, dlqURL string) func(ctx context.Context) ([]tran
 		var dl []transporttest.DeadLetter
 		for _, m := range out.Messages {
 			reason := ""
-			if v, ok := m.MessageAttributes[events.AttrDeadLetterReason]; ok {
+			if v, ok := m.MessageAttributes[wire.AttrDeadLetterReason]; ok {
 				reason = aws.ToString(v.StringValue)
 			}
 			dl = append(dl, transporttest.DeadLetter{Body: aws.ToString(m.Body), Reason: reason})
@@ -91,7 +99,7 @@ func sqsTransport(fifo bool) func(t *testing.T) *transporttest.Transport {
 			DeadLetters:  deadLetters(c, dlqURL),
 			MaxReceive:   maxReceive,
 			FIFO:         fifo,
-			MaxEventSize: events.MaxSQSMessageSize,
+			MaxEventSize: wire.MaxSQSMessageSize,
 			Settle:       2 * time.Second,
 		}
 	}
@@ -100,13 +108,13 @@ func sqsTransport(fifo bool) func(t *testing.T) *transporttest.Transport {
 func TestConformanceSQS(t *testing.T) {
 	need(t)
 	t.Parallel()
-	transporttest.Run(t, false, sqsTransport(false))
+	transporttest.Run(t, transporttest.Kind{}, sqsTransport(false))
 }
 
 func TestConformanceSQSFIFO(t *testing.T) {
 	need(t)
 	t.Parallel()
-	transporttest.Run(t, true, sqsTransport(true))
+	transporttest.Run(t, transporttest.Kind{FIFO: true}, sqsTransport(true))
 }
 
 // TestConformanceEventBridge publishes to an EventBridge bus whose rule
@@ -114,7 +122,7 @@ func TestConformanceSQSFIFO(t *testing.T) {
 func TestConformanceEventBridge(t *testing.T) {
 	need(t)
 	t.Parallel()
-	transporttest.Run(t, false, func(t *testing.T) *transporttest.Transport {
+	transporttest.Run(t, transporttest.Kind{}, func(t *testing.T) *transporttest.Transport {
 		cfg := need(t)
 		c, eb := sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
 		url, arn, dlqURL := queueWithDLQ(t, c, false)
@@ -140,8 +148,66 @@ func TestConformanceEventBridge(t *testing.T) {
 			},
 			DeadLetters:  deadLetters(c, dlqURL),
 			MaxReceive:   maxReceive,
-			MaxEventSize: events.MaxPutEventsEntrySize,
+			MaxEventSize: wire.MaxPutEventsEntrySize,
 			Settle:       3 * time.Second,
 		}
+	})
+}
+
+// quiet drops the logs of the Lambda path's handlers.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// pinger is the service of the Lambda function of TestConformanceLambdaSQS:
+// the suite's handler takes its events, the App only has to exist.
+type pinger struct{}
+
+func (pinger) GetPing(context.Context) string { return "pong" }
+
+// lambdaSQSTransport is the Lambda SQS path on a LocalStack queue: an event
+// source mapping hands the queue's batches, as SQS events, to the Lambda
+// door of a function with the CloudEvents doors (dead letters sent to the
+// dead-letter queue by SQS SendMessage, with their reason), and deletes
+// what the partial batch response does not name.
+func lambdaSQSTransport(fifo bool) func(t *testing.T) *transporttest.Transport {
+	return func(t *testing.T) *transporttest.Transport {
+		cfg := need(t)
+		tr := sqsTransport(fifo)(t)
+		c := sqs.NewFromConfig(cfg)
+		url := tr.Publisher.(*cwssqs.Publisher).URL()
+		q, err := cwssqs.NewQueue(ctxFor(t, 30*time.Second), c, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dlq, err := awscloud.New(awscloud.WithConfig(cfg)).DeadLetters(ctxFor(t, 30*time.Second), q.DeadLetterURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		app, err := runtime.New(pinger{}, runtime.WithLogger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		arn := "arn:aws:sqs:us-east-1:000000000000:" + url[strings.LastIndexByte(url, '/')+1:]
+		tr.Consumer = func(opts ...queue.Option) events.Consumer {
+			return transporttest.EventSourceMapping(q, arn, func(h events.Handler) transporttest.Function {
+				return cwslambda.NewHandler(app, cwslambda.WithLogger(quiet),
+					cwslambda.WithEvents(async.LambdaEvents(h, dlq, queue.WithLogger(quiet)))).Invoke
+			}, opts...)
+		}
+		tr.NoHeartbeat = true
+		return tr
+	}
+}
+
+// TestConformanceLambdaSQS runs the suite through the Lambda SQS path on
+// LocalStack's SQS (the event source mapping is the suite's; LocalStack runs
+// no Lambda without Docker).
+func TestConformanceLambdaSQS(t *testing.T) {
+	need(t)
+	t.Parallel()
+	t.Run("standard", func(t *testing.T) {
+		transporttest.Run(t, transporttest.Kind{NoHeartbeat: true}, lambdaSQSTransport(false))
+	})
+	t.Run("fifo", func(t *testing.T) {
+		transporttest.Run(t, transporttest.Kind{FIFO: true, NoHeartbeat: true}, lambdaSQSTransport(true))
 	})
 }

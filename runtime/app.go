@@ -27,10 +27,10 @@ import (
 	"net/http"
 	"os"
 	"reflect"
-	"runtime/debug"
 	"sort"
 	"strings"
 
+	"github.com/coworks-go/cws/internal/panics"
 	"github.com/coworks-go/cws/runtime/cwsgen"
 )
 
@@ -86,8 +86,24 @@ func TokenAuthorizer(token string) Authorizer {
 	})
 }
 
-// Option configures an App.
-type Option func(*options)
+// Option configures an App. The options of this package change the App;
+// an option of another package embeds EmptyOption and is read by what
+// serves the App (cws.Main takes its doors among the options).
+type Option interface {
+	apply(*options)
+}
+
+// optionFunc is an Option of this package.
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// EmptyOption is an Option that changes nothing in the App: embed it in an
+// option type of another package, which New passes over and that package
+// reads from the same list (as gRPC's EmptyServerOption).
+type EmptyOption struct{}
+
+func (EmptyOption) apply(*options) {}
 
 type options struct {
 	name       string
@@ -105,32 +121,32 @@ type blueprint struct {
 }
 
 // WithName names the service (default: its type name, lower-cased).
-func WithName(name string) Option { return func(o *options) { o.name = name } }
+func WithName(name string) Option { return optionFunc(func(o *options) { o.name = name }) }
 
 // WithStage sets the stage (default: env CWS_STAGE, else "dev").
-func WithStage(stage string) Option { return func(o *options) { o.stage = stage } }
+func WithStage(stage string) Option { return optionFunc(func(o *options) { o.stage = stage }) }
 
 // WithBlueprint mounts the entries of bp under the URL prefix. The routes
 // carry the blueprint's name: its type name, lower-cased.
 func WithBlueprint(prefix string, bp any) Option {
-	return func(o *options) { o.blueprints = append(o.blueprints, blueprint{prefix, bp}) }
+	return optionFunc(func(o *options) { o.blueprints = append(o.blueprints, blueprint{prefix, bp}) })
 }
 
 // WithAuthorizer sets the authorizer of guarded entries. Without it, a
 // service that implements Authorizer authorizes itself; otherwise the
 // Authorization header must equal env TOKEN.
-func WithAuthorizer(a Authorizer) Option { return func(o *options) { o.auth = a } }
+func WithAuthorizer(a Authorizer) Option { return optionFunc(func(o *options) { o.auth = a }) }
 
 // WithMaxBodyBytes sets the request body limit (default 6 MiB); a larger
 // body is a 413.
-func WithMaxBodyBytes(n int64) Option { return func(o *options) { o.maxBody = n } }
+func WithMaxBodyBytes(n int64) Option { return optionFunc(func(o *options) { o.maxBody = n }) }
 
 // WithLogger sets the logger (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(o *options) { o.logger = l }) }
 
 // WithMiddleware adds middleware, outermost first.
 func WithMiddleware(mw ...Middleware) Option {
-	return func(o *options) { o.middleware = append(o.middleware, mw...) }
+	return optionFunc(func(o *options) { o.middleware = append(o.middleware, mw...) })
 }
 
 // App is a service with its blueprints, ready to serve requests from any
@@ -154,7 +170,9 @@ type App struct {
 func New(service any, opts ...Option) (*App, error) {
 	o := options{maxBody: DefaultMaxBodyBytes}
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt.apply(&o)
+		}
 	}
 	if service == nil {
 		return nil, errors.New("runtime.New: nil service")
@@ -246,6 +264,9 @@ func (a *App) Doc() string {
 	return info.Doc
 }
 
+// Logger returns the App's logger, for the doors that serve it.
+func (a *App) Logger() *slog.Logger { return a.log }
+
 // Service returns the service the App was built from.
 func (a *App) Service() any { return a.service }
 
@@ -312,14 +333,14 @@ func (a *App) terminal(ctx context.Context, req *Request) *Response {
 func (a *App) unrouted(req *Request) *Response {
 	allow := a.router.allowed(req.Path)
 	if len(allow) == 0 {
-		return problemResponse(NotFound("no route for %s %s", req.Method, req.Path), req.Path)
+		return ProblemResponse(NotFound("no route for %s %s", req.Method, req.Path), req.Path)
 	}
 	if req.Method == http.MethodOptions {
 		h := make(http.Header, 1)
 		h.Set("Allow", strings.Join(allow, ", "))
 		return &Response{Status: http.StatusNoContent, Header: h}
 	}
-	resp := problemResponse(NewProblem(http.StatusMethodNotAllowed, "%s does not serve %s; it serves %s", req.Path, req.Method, strings.Join(allow, ", ")), req.Path)
+	resp := ProblemResponse(NewProblem(http.StatusMethodNotAllowed, "%s does not serve %s; it serves %s", req.Path, req.Method, strings.Join(allow, ", ")), req.Path)
 	resp.Header.Set("Allow", strings.Join(allow, ", "))
 	return resp
 }
@@ -330,15 +351,13 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	st := &callState{Context: ctx, req: req, app: a}
 	ctx = st
 	defer func() {
-		if r := recover(); r != nil {
-			a.log.ErrorContext(ctx, "entry panicked", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path,
-				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			resp = problemResponse(&Problem{Title: http.StatusText(500), Status: 500}, req.Path)
+		if err := panics.Catch(ctx, a.log, recover(), "entry panicked", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path); err != nil {
+			resp = ProblemResponse(&Problem{Title: http.StatusText(500), Status: 500}, req.Path)
 		}
 	}()
 	if e.Auth && !req.Authorized {
-		if p := a.authorize(ctx, req); p != nil {
-			return problemResponse(p, req.Path)
+		if p := a.Guard(ctx, req.Header.Get("Authorization")); p != nil {
+			return ProblemResponse(p, req.Path)
 		}
 	}
 
@@ -391,17 +410,21 @@ func (a *App) errorResponse(ctx context.Context, e *entry, req *Request, err err
 	if internal {
 		a.log.ErrorContext(ctx, "entry failed", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path, "error", err)
 	}
-	return problemResponse(p, req.Path)
+	return ProblemResponse(p, req.Path)
 }
 
-func (a *App) authorize(ctx context.Context, req *Request) *Problem {
-	token := req.Header.Get("Authorization")
+// Guard answers whether a caller whose Authorization header is token may
+// call guarded entries: nil, or the problem to answer — 401 without a
+// token, 403 for a refused one, 500 when the authorizer fails (logged, its
+// error not shown). Every door that guards something asks it: the entries,
+// the local events endpoint.
+func (a *App) Guard(ctx context.Context, token string) *Problem {
 	if token == "" {
 		return NewProblem(http.StatusUnauthorized, "missing Authorization header")
 	}
 	ok, err := a.auth.Authorize(ctx, token)
 	if err != nil {
-		a.log.ErrorContext(ctx, "authorizer failed", "entry", req.entry.qualifiedName(), "error", err)
+		a.log.ErrorContext(ctx, "authorizer failed", "error", err)
 		return &Problem{Title: http.StatusText(500), Status: 500}
 	}
 	if !ok {

@@ -124,8 +124,9 @@ func problemFor(err error) (*Problem, bool) {
 	return &Problem{Title: http.StatusText(http.StatusInternalServerError), Status: http.StatusInternalServerError}, true
 }
 
-// problemResponse renders p as a problem+json response.
-func problemResponse(p *Problem, instance string) *Response {
+// ProblemResponse renders p as a problem+json response; instance is its
+// instance when p has none (the request's path).
+func ProblemResponse(p *Problem, instance string) *Response {
 	if p.Instance == "" {
 		p.Instance = instance
 	}

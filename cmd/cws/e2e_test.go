@@ -422,31 +422,39 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestEventsPutLocal sends an invocation to examples/crud under cws run with
-// cws events put.
+// TestEventsPutLocal sends an invocation to examples/biz (a service with
+// the CloudEvents doors) under cws run with cws events put.
 func TestEventsPutLocal(t *testing.T) {
 	const tok = "dev-token"
-	s := startRun(t, repoRoot, tok, "/service/test", "./examples/crud")
+	s := startRun(t, repoRoot, tok, "/alerts", "./examples/biz")
 	addr := strings.TrimPrefix(s.base, "http://")
 	out, errOut, code := runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", tok,
-		"--subject", "POST /", "--data", `{"name":"via-cli","price":3}`, "--id", "cli-1")
+		"--subject", "POST /alerts", "--data", `{"level":"info","message":"via-cli"}`, "--id", "cli-1")
 	if code != 0 || strings.TrimSpace(out) != "cli-1" {
 		t.Fatalf("events put: %d %q %s", code, out, errOut)
 	}
 	s.token = tok
-	s.waitFor("/", `[{"id":1,"name":"via-cli","price":3,"tags":[]}]`, 30*time.Second)
+	s.waitFor("/alerts", `[{"level":"info","message":"via-cli"}]`, 30*time.Second)
 
-	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", "wrong", "--subject", "GET /")
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", "wrong", "--subject", "GET /alerts")
 	if code != 1 || !strings.Contains(errOut, "403") {
 		t.Errorf("a refused token: %d %s", code, errOut)
 	}
-	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", tok, "--subject", "POST /", "--data", "{")
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", tok, "--subject", "POST /alerts", "--data", "{")
 	if code != 2 || !strings.Contains(errOut, "not JSON") {
 		t.Errorf("invalid data: %d %s", code, errOut)
 	}
-	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--to", "elsewhere", "--subject", "GET /")
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--to", "elsewhere", "--subject", "GET /alerts")
 	if code != 2 || !strings.Contains(errOut, "--to") {
 		t.Errorf("unknown target: %d %s", code, errOut)
 	}
 	s.stop()
+
+	// examples/crud has the HTTP doors only: no events endpoint.
+	c := startRun(t, repoRoot, tok, "/service/test", "./examples/crud")
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", strings.TrimPrefix(c.base, "http://"), "--token", tok, "--subject", "GET /")
+	if code != 1 || !strings.Contains(errOut, "404") {
+		t.Errorf("events put to a service without CloudEvents doors: %d %s", code, errOut)
+	}
+	c.stop()
 }

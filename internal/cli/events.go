@@ -21,9 +21,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
 	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
-	cwshttp "github.com/coworks-go/cws/transport/http"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
@@ -77,7 +78,7 @@ the event's id.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.to, "to", "local", "where to send it: local, queue:QUEUE or bus:BUS")
-	fl.StringVar(&f.typ, "type", events.TypeInvoke, "the event type")
+	fl.StringVar(&f.typ, "type", invoke.Type, "the event type")
 	fl.StringVar(&f.source, "source", "cws/cli", "the event source")
 	fl.StringVar(&f.id, "id", "", "the event id (default a new UUID)")
 	fl.StringVar(&f.subject, "subject", "", `the subject; for an invocation "METHOD /path?query"`)
@@ -117,7 +118,7 @@ func (f putFlags) event(stdin io.Reader) (event.Event, error) {
 		}
 	}
 	if f.replyTo != "" {
-		e.SetExtension(events.ExtReplyTo, f.replyTo)
+		e.SetExtension(invoke.ExtReplyTo, f.replyTo)
 	}
 	if f.group != "" {
 		e.SetExtension(events.ExtGroup, f.group)
@@ -132,8 +133,8 @@ func (f putFlags) event(stdin io.Reader) (event.Event, error) {
 	if err := e.Validate(); err != nil {
 		return e, err
 	}
-	if e.Type() == events.TypeInvoke {
-		if _, err := events.ParseInvocation(e); err != nil {
+	if e.Type() == invoke.Type {
+		if _, err := invoke.Parse(e); err != nil {
 			return e, err
 		}
 	}
@@ -183,7 +184,7 @@ func putLocal(ctx context.Context, f putFlags, e event.Event) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+cwshttp.EventsPath, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+async.EventsPath, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/internal/gen"
 )
 
@@ -48,7 +49,7 @@ that SQS queue instead, with the AWS configuration of the environment or
 				stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr(),
 			}
 			if queueName != "" {
-				r.extraEnv = append(r.extraEnv, cws.EnvQueueURL+"="+queueName)
+				r.extraEnv = append(r.extraEnv, async.EnvQueueURL+"="+queueName)
 			}
 			if endpoint != "" {
 				r.extraEnv = append(r.extraEnv, "AWS_ENDPOINT_URL="+endpoint)

@@ -1,7 +1,7 @@
 // Package eventbridge publishes CloudEvents to an EventBridge bus. An event
 // becomes a PutEvents entry with Source the event's source, DetailType its
 // type and Detail the whole event as JSON; rules deliver it to their targets
-// wrapped in EventBridge's envelope, which events.DecodeSQS and the Lambda
+// wrapped in EventBridge's envelope, which wire.DecodeSQS and the Lambda
 // door unwrap. Consuming is done from a rule's SQS target (transport/sqs) or
 // by a Lambda target (transport/lambda).
 package eventbridge
@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +18,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 // API is the part of the EventBridge client the publisher uses.
@@ -39,20 +39,6 @@ func NewPublisher(client API, bus string) *Publisher {
 	return &Publisher{client: client, bus: bus, retries: 3}
 }
 
-// PublishError is a publication some entries of which failed.
-type PublishError struct {
-	// Failed maps the ids of the events not sent to why.
-	Failed map[string]string
-}
-
-func (e *PublishError) Error() string {
-	var parts []string
-	for id, why := range e.Failed {
-		parts = append(parts, id+": "+why)
-	}
-	return fmt.Sprintf("%d events not sent to EventBridge: %s", len(e.Failed), strings.Join(parts, "; "))
-}
-
 // retryable are the error codes of entries worth sending again.
 var retryable = map[string]bool{"InternalFailure": true, "ThrottlingException": true, "InternalException": true}
 
@@ -68,7 +54,7 @@ func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
 		if err != nil {
 			return fmt.Errorf("encoding event %s: %w", e.ID(), err)
 		}
-		if err := events.CheckEntry(e.Source(), e.Type(), string(detail), nil); err != nil {
+		if err := wire.CheckEntry(e.Source(), e.Type(), string(detail), nil); err != nil {
 			return fmt.Errorf("event %s: %w", e.ID(), err)
 		}
 		entries[i] = types.PutEventsRequestEntry{EventBusName: aws.String(p.bus), Source: aws.String(e.Source()),
@@ -76,13 +62,13 @@ func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
 		if t := e.Time(); !t.IsZero() {
 			entries[i].Time = aws.Time(t)
 		}
-		sizes[i] = events.PutEventsEntrySize(e.Source(), e.Type(), string(detail), nil, true)
+		sizes[i] = wire.PutEventsEntrySize(e.Source(), e.Type(), string(detail), nil, true)
 	}
 	failed := map[string]string{}
 	start := 0
 	for start < len(entries) {
 		end, size := start, 0
-		for end < len(entries) && end-start < 10 && size+sizes[end] <= events.MaxPutEventsEntrySize {
+		for end < len(entries) && end-start < 10 && size+sizes[end] <= wire.MaxPutEventsEntrySize {
 			size += sizes[end]
 			end++
 		}
@@ -92,7 +78,7 @@ func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
 		start = end
 	}
 	if len(failed) > 0 {
-		return &PublishError{Failed: failed}
+		return &events.PublishError{To: "EventBridge bus " + p.bus, Failed: failed}
 	}
 	return nil
 }

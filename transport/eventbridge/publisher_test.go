@@ -13,6 +13,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 type fakeEB struct {
@@ -78,14 +79,14 @@ func TestPublishBatchesAndFailures(t *testing.T) {
 	}
 	evs = append(evs, testEvent("b", "bad"))
 	err := NewPublisher(f, "orders").Publish(context.Background(), evs...)
-	var pe *PublishError
+	var pe *events.PublishError
 	if !errors.As(err, &pe) || len(pe.Failed) != 1 || !strings.HasPrefix(pe.Failed["b"], "MalformedDetail") {
 		t.Fatalf("partial failure: %v", err)
 	}
 	if len(f.calls) != 3 || len(f.calls[0]) != 10 || len(f.calls[1]) != 1 || len(f.calls[2]) != 4 {
 		t.Errorf("calls: %d", len(f.calls))
 	}
-	big := testEvent("big", strings.Repeat("x", events.MaxPutEventsEntrySize))
+	big := testEvent("big", strings.Repeat("x", wire.MaxPutEventsEntrySize))
 	if err := NewPublisher(f, "orders").Publish(context.Background(), big); !errors.Is(err, events.ErrTooLarge) {
 		t.Errorf("oversize: %v", err)
 	}

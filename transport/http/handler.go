@@ -1,6 +1,6 @@
 // Package http is the local HTTP door of a cws App: a plain net/http
 // Handler that hands every request to App.Serve, and a server that shuts
-// down gracefully.
+// down gracefully. It depends on the runtime and the standard library only.
 package http
 
 import (
@@ -14,14 +14,28 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/runtime"
 )
 
 // Handler serves an App over net/http.
 type Handler struct {
-	app    *runtime.App
-	events events.Publisher
+	app       *runtime.App
+	endpoints map[string]http.Handler
+}
+
+// HandlerOption configures a Handler.
+type HandlerOption func(*Handler)
+
+// WithEndpoint serves requests for exactly path with h instead of the App
+// (the CloudEvents doors' POST /_cws/events, say). The path is matched as
+// the request gives it, without cleaning.
+func WithEndpoint(path string, h http.Handler) HandlerOption {
+	return func(s *Handler) {
+		if s.endpoints == nil {
+			s.endpoints = map[string]http.Handler{}
+		}
+		s.endpoints[path] = h
+	}
 }
 
 // NewHandler returns the net/http door of app.
@@ -35,8 +49,8 @@ func NewHandler(app *runtime.App, opts ...HandlerOption) *Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.events != nil && r.URL.Path == EventsPath {
-		h.serveEvents(w, r)
+	if ep, ok := h.endpoints[r.URL.Path]; ok {
+		ep.ServeHTTP(w, r)
 		return
 	}
 	req := runtime.Request{

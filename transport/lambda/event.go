@@ -3,6 +3,8 @@ package lambda
 import (
 	"strings"
 
+	awsevents "github.com/aws/aws-lambda-go/events"
+
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -40,27 +42,11 @@ type event struct {
 	IdentitySource     []string `json:"identitySource"`
 
 	// SQS event source mapping
-	Records []sqsRecord `json:"Records"`
+	Records []awsevents.SQSMessage `json:"Records"`
 
-	// EventBridge target (decoded again as an events.Envelope when seen)
+	// EventBridge target (decoded again by the EventHandler)
 	DetailType *string `json:"detail-type"`
 	Source     *string `json:"source"`
-}
-
-// sqsRecord is one message of an SQS event.
-type sqsRecord struct {
-	MessageID         string             `json:"messageId"`
-	ReceiptHandle     string             `json:"receiptHandle"`
-	Body              string             `json:"body"`
-	Attributes        map[string]string  `json:"attributes"`
-	MessageAttributes map[string]sqsAttr `json:"messageAttributes"`
-	EventSource       string             `json:"eventSource"`
-	EventSourceARN    string             `json:"eventSourceARN"`
-}
-
-type sqsAttr struct {
-	StringValue *string `json:"stringValue"`
-	DataType    string  `json:"dataType"`
 }
 
 type requestContext struct {

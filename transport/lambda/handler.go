@@ -1,10 +1,13 @@
 // Package lambda is the Lambda door of a cws App. One handler answers API
 // Gateway REST (v1 proxy, multi-value query and headers included), HTTP API
 // (payload 2.0), Lambda Function URL and the API Gateway authorizer events,
-// SQS event source mappings (partial batch responses) and EventBridge rule
-// targets, telling them apart by their shape. Every request goes through
-// App.Serve, the dispatch path of the local server; SQS and EventBridge
-// events go through the events handler (an events.Door).
+// telling them apart by their shape; every request goes through App.Serve,
+// the dispatch path of the local server. SQS event source mappings and
+// EventBridge rule targets go to an EventHandler when the function has one
+// (the CloudEvents doors of package async): an HTTP-only function links no
+// event machinery.
+//
+// cws.Main runs it on Lambda; a program does not start it itself.
 package lambda
 
 import (
@@ -20,43 +23,56 @@ import (
 	"strings"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
-	awslambda "github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/runtime"
-	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
 // ErrUnauthorized is what a REST API authorizer returns for a missing token;
 // API Gateway answers it with 401.
 var ErrUnauthorized = errors.New("Unauthorized")
 
+// EventHandler answers the Lambda events that are not HTTP requests.
+type EventHandler interface {
+	// HandleSQS handles the messages of an SQS event and returns the
+	// partial batch response that names the failed ones (the event source
+	// mapping needs ReportBatchItemFailures).
+	HandleSQS(ctx context.Context, msgs []awsevents.SQSMessage) *awsevents.SQSEventResponse
+	// HandleEventBridge handles an EventBridge event delivered to a rule's
+	// Lambda target (payload is its JSON); an error fails the invocation,
+	// for EventBridge to retry it.
+	HandleEventBridge(ctx context.Context, payload []byte) error
+}
+
+// ErrNoEventHandler is the error of an SQS or EventBridge event delivered to
+// a function without an EventHandler.
+var ErrNoEventHandler = errors.New("cws: this function has no CloudEvents door: give cws.Main async.Doors() (or awscloud.Doors()) to take SQS and EventBridge events")
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithEvents sets the handler of the SQS and EventBridge events (default:
+// none; they are refused with ErrNoEventHandler).
+func WithEvents(h EventHandler) Option { return func(l *Handler) { l.events = h } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(log *slog.Logger) Option { return func(l *Handler) { l.log = log } }
+
 // Handler answers Lambda events for an App. It implements the aws-lambda-go
 // lambda.Handler interface.
 type Handler struct {
-	app         *runtime.App
-	events      events.Handler
-	dlq         cwssqs.API
-	dlqURL      string
-	concurrency int
-	log         *slog.Logger
+	app    *runtime.App
+	events EventHandler
+	log    *slog.Logger
 }
 
 // NewHandler returns the Lambda door of app.
 func NewHandler(app *runtime.App, opts ...Option) *Handler {
-	h := &Handler{app: app, concurrency: 10, log: slog.Default()}
+	h := &Handler{app: app, log: slog.Default()}
 	for _, opt := range opts {
 		opt(h)
 	}
-	if h.events == nil {
-		h.events = events.NewDoor(app, events.WithDoorLogger(h.log))
-	}
 	return h
 }
-
-// Start runs the Lambda runtime loop with the door of app; it does not
-// return.
-func Start(app *runtime.App) { awslambda.Start(NewHandler(app)) }
 
 // Invoke handles one event payload and returns the response payload.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
@@ -81,9 +97,15 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	case shapeRequestAuthV2:
 		out, err = h.simple(ctx, e)
 	case shapeSQS:
-		out = h.sqsBatch(ctx, e.Records)
+		if h.events == nil {
+			return nil, ErrNoEventHandler
+		}
+		out = h.events.HandleSQS(ctx, e.Records)
 	case shapeEventBridge:
-		err = h.eventBridge(ctx, payload)
+		if h.events == nil {
+			return nil, ErrNoEventHandler
+		}
+		err = h.events.HandleEventBridge(ctx, payload)
 	default:
 		return nil, errors.New("cws: unsupported Lambda event: not an API Gateway, Function URL, authorizer, SQS or EventBridge event")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -148,6 +149,20 @@ func TestInvalidPayload(t *testing.T) {
 	for _, payload := range []string{`not json`, `{"httpMethod":"GET","path":"/health","body":"!!","isBase64Encoded":true}`} {
 		if _, err := h.Invoke(context.Background(), []byte(payload)); err == nil {
 			t.Errorf("%s: no error", payload)
+		}
+	}
+}
+
+// An SQS or EventBridge event reaches a function without CloudEvents doors:
+// a clear error, not a silent drop.
+func TestEventsWithoutEventHandler(t *testing.T) {
+	h := newHandler(t)
+	for _, payload := range []string{
+		`{"Records":[{"messageId":"m1","body":"{}","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:eu-west-1:1:q"}]}`,
+		`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`,
+	} {
+		if _, err := h.Invoke(context.Background(), []byte(payload)); !errors.Is(err, cwslambda.ErrNoEventHandler) {
+			t.Errorf("%.40s: %v, want ErrNoEventHandler", payload, err)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/pattern"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 // Bus is an in-memory event bus with EventBridge's rules: an event is
@@ -102,18 +103,18 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 	}
 	puts := make([]put, 0, len(evs))
 	for _, e := range evs {
-		if err := events.CheckData(e); err != nil {
+		if err := wire.CheckData(e); err != nil {
 			return err
 		}
 		ce := events.Copy(e)
-		env := events.EnvelopeHeader(ce, b.account, b.region, nil)
-		if err := events.CheckEntry(env.Source, env.DetailType, "", nil); err != nil {
+		env := wire.EnvelopeHeader(ce, b.account, b.region, nil)
+		if err := wire.CheckEntry(env.Source, env.DetailType, "", nil); err != nil {
 			return fmt.Errorf("event %s: %w", e.ID(), err)
 		}
-		bound := events.EncodedSizeBound(ce)
-		if events.PutEventsEntrySize(env.Source, env.DetailType, "", nil, true)+bound > events.MaxPutEventsEntrySize*9/10 {
+		bound := wire.EncodedSizeBound(ce)
+		if wire.PutEventsEntrySize(env.Source, env.DetailType, "", nil, true)+bound > wire.MaxPutEventsEntrySize*9/10 {
 			detail, _ := ce.MarshalJSON()
-			if err := events.CheckEntry(env.Source, env.DetailType, string(detail), nil); err != nil {
+			if err := wire.CheckEntry(env.Source, env.DetailType, string(detail), nil); err != nil {
 				return fmt.Errorf("event %s: %w", e.ID(), err)
 			}
 		}
@@ -164,7 +165,7 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 // id and its JSON are made when something needs them (a rule on the id, a
 // FIFO target's deduplication, a body).
 type lazyEnvelope struct {
-	env      events.Envelope
+	env      wire.Envelope
 	e        *event.Event
 	idOnce   sync.Once
 	bodyOnce sync.Once
@@ -189,7 +190,7 @@ func (l *lazyEnvelope) encode() string {
 // Put puts an EventBridge event (a native one, such as a Scheduled Event,
 // or a wrapped CloudEvent) on the bus and returns the rules it matched.
 // group is the message group on FIFO targets.
-func (b *Bus) Put(ctx context.Context, env events.Envelope, group string) ([]string, error) {
+func (b *Bus) Put(ctx context.Context, env wire.Envelope, group string) ([]string, error) {
 	body := env.Encode()
 	flat, err := pattern.Flatten(body)
 	if err != nil {

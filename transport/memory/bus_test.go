@@ -8,8 +8,8 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/pattern"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 func TestBusRules(t *testing.T) {
@@ -55,17 +55,17 @@ func TestBusRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	letters, _ := dead.Receive(ctx, 10, 0, time.Minute)
-	if len(letters) != 1 || !events.IsEnvelope([]byte(letters[0].Body)) || letters[0].Attributes[events.AttrDeadLetterReason] != "refused" {
+	if len(letters) != 1 || !wire.IsEnvelope([]byte(letters[0].Body)) || letters[0].Attributes[wire.AttrDeadLetterReason] != "refused" {
 		t.Fatalf("not dead-lettered as EventBridge delivers: %+v", letters)
 	}
-	if back, err := events.DecodeSQS(letters[0].Body, nil); err != nil || back.ID() != "1" || string(back.Data()) != `{"total":500}` {
+	if back, err := wire.DecodeSQS(letters[0].Body, nil); err != nil || back.ID() != "1" || string(back.Data()) != `{"total":500}` {
 		t.Errorf("the dead letter's envelope carries %s %v", back, err)
 	}
 	if s := audit.Stats(); s.Visible != 3 {
 		t.Errorf("audit %+v", s)
 	}
 	bus.RemoveRule("big-orders")
-	matched, err := bus.Put(ctx, events.Envelope{ID: "s", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now(), Detail: []byte("{}")}, "")
+	matched, err := bus.Put(ctx, wire.Envelope{ID: "s", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now(), Detail: []byte("{}")}, "")
 	if err != nil || len(matched) != 1 || matched[0] != "everything" || len(bus.Rules()) != 1 {
 		t.Errorf("after RemoveRule: %v %v %v", matched, err, bus.Rules())
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/transport/memory"
 	"github.com/coworks-go/cws/transport/queue"
 	"github.com/coworks-go/cws/transport/transporttest"
@@ -33,24 +34,24 @@ func memoryTransport(fifo bool) func(t *testing.T) *transporttest.Transport {
 				}
 				var out []transporttest.DeadLetter
 				for _, d := range ds {
-					out = append(out, transporttest.DeadLetter{Body: d.Body, Reason: d.Attributes[events.AttrDeadLetterReason]})
+					out = append(out, transporttest.DeadLetter{Body: d.Body, Reason: d.Attributes[wire.AttrDeadLetterReason]})
 				}
 				return out, dlq.Delete(ctx, ds)
 			},
 			MaxReceive:   3,
 			FIFO:         fifo,
-			MaxEventSize: events.MaxSQSMessageSize,
+			MaxEventSize: wire.MaxSQSMessageSize,
 			Settle:       200 * time.Millisecond,
 		}
 	}
 }
 
 func TestConformance(t *testing.T) {
-	t.Run("standard", func(t *testing.T) { transporttest.Run(t, false, memoryTransport(false)) })
-	t.Run("fifo", func(t *testing.T) { transporttest.Run(t, true, memoryTransport(true)) })
+	t.Run("standard", func(t *testing.T) { transporttest.Run(t, transporttest.Kind{}, memoryTransport(false)) })
+	t.Run("fifo", func(t *testing.T) { transporttest.Run(t, transporttest.Kind{FIFO: true}, memoryTransport(true)) })
 	// The bus: a rule sends the events to the queue the consumer reads.
 	t.Run("bus", func(t *testing.T) {
-		transporttest.Run(t, false, func(t *testing.T) *transporttest.Transport {
+		transporttest.Run(t, transporttest.Kind{}, func(t *testing.T) *transporttest.Transport {
 			tr := memoryTransport(false)(t)
 			q := tr.Publisher.(*memory.Queue)
 			bus := memory.NewBus("bus")
@@ -58,7 +59,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr.Publisher = bus
-			tr.MaxEventSize = events.MaxPutEventsEntrySize
+			tr.MaxEventSize = wire.MaxPutEventsEntrySize
 			return tr
 		})
 	})

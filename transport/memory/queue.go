@@ -17,6 +17,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/transport/queue"
 )
 
@@ -40,7 +41,7 @@ func WithDeadLetter(dlq *Queue, maxReceive int) Option {
 func WithFIFO() Option { return func(q *Queue) { q.fifo = true } }
 
 // WithMaxMessageSize sets the size limit of a message, body and attributes
-// (default events.MaxSQSMessageSize).
+// (default wire.MaxSQSMessageSize).
 func WithMaxMessageSize(n int) Option { return func(q *Queue) { q.maxSize = n } }
 
 // dedupWindow is how long a FIFO queue remembers deduplication ids.
@@ -92,7 +93,7 @@ type group struct {
 
 // NewQueue returns an empty queue named name.
 func NewQueue(name string, opts ...Option) *Queue {
-	q := &Queue{name: name, visibility: 30 * time.Second, maxSize: events.MaxSQSMessageSize, now: time.Now,
+	q := &Queue{name: name, visibility: 30 * time.Second, maxSize: wire.MaxSQSMessageSize, now: time.Now,
 		avail: make(chan struct{}), groups: map[string]*group{}, inflight: map[string]*message{}, dedup: map[string]time.Time{}}
 	for _, opt := range opts {
 		opt(q)
@@ -140,7 +141,7 @@ func (m *Outgoing) encoder() (func() string, int) {
 			body = string(b)
 		})
 		return body
-	}, events.EncodedSizeBound(*e)
+	}, wire.EncodedSizeBound(*e)
 }
 
 // Send enqueues messages and returns their ids (empty for a FIFO duplicate).
@@ -378,9 +379,9 @@ func (q *Queue) redrive(m *message, reason string) {
 	for k, v := range m.attrs {
 		attrs[k] = v
 	}
-	attrs[events.AttrDeadLetterSource] = q.name
+	attrs[wire.AttrDeadLetterSource] = q.name
 	if reason != "" {
-		attrs[events.AttrDeadLetterReason] = reason
+		attrs[wire.AttrDeadLetterReason] = reason
 	}
 	group := m.group
 	if !q.dlq.fifo {
@@ -491,7 +492,7 @@ func (q *Queue) Stats() Stats {
 func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
 	msgs := make([]Outgoing, len(evs))
 	for i, e := range evs {
-		if err := events.CheckData(e); err != nil {
+		if err := wire.CheckData(e); err != nil {
 			return err
 		}
 		c := events.Copy(e)
@@ -513,12 +514,12 @@ func (q *Queue) Consumer(opts ...queue.Option) *queue.Worker {
 }
 
 // Decode is the queue.Decoder of the in-memory queue: a copy of the event
-// the message carries, or else events.DecodeSQS of its body.
+// the message carries, or else wire.DecodeSQS of its body.
 func Decode(d queue.Delivery) (event.Event, error) {
 	if d.Event != nil {
 		return events.Copy(*d.Event), nil
 	}
-	return events.DecodeSQS(d.Body, d.Attributes)
+	return queue.DecodeSQS(d)
 }
 
 // expiryHeap orders in-flight messages by the end of their visibility.

@@ -10,6 +10,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/transport/queue"
 )
 
@@ -78,7 +79,7 @@ func TestQueueVisibilityAndRedrive(t *testing.T) {
 		t.Errorf("dead-letter queue %+v", s)
 	}
 	dead := receive(t, dlq, 10)
-	if len(dead) != 1 || dead[0].Attributes[events.AttrDeadLetterSource] != "q" {
+	if len(dead) != 1 || dead[0].Attributes[wire.AttrDeadLetterSource] != "q" {
 		t.Errorf("redriven %v", dead)
 	}
 	if err := q.Delete(ctx, again); err != nil {
@@ -104,7 +105,7 @@ func TestQueueDeadLetterWithReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := receive(t, dlq, 1)
-	if len(dead) != 1 || dead[0].Body != "y" || dead[0].Attributes["k"] != "v" || dead[0].Attributes[events.AttrDeadLetterReason] != "malformed" {
+	if len(dead) != 1 || dead[0].Body != "y" || dead[0].Attributes["k"] != "v" || dead[0].Attributes[wire.AttrDeadLetterReason] != "malformed" {
 		t.Errorf("dead letter %+v", dead)
 	}
 	if s := q2.Stats(); s.Visible+s.InFlight != 0 {
@@ -217,7 +218,7 @@ func TestQueueCarriesEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := receive(t, dlq, 10)
-	if len(dead) != 1 || !strings.Contains(dead[0].Body, `"data":{"total":5}`) || dead[0].Attributes[events.AttrDeadLetterReason] != "no" {
+	if len(dead) != 1 || !strings.Contains(dead[0].Body, `"data":{"total":5}`) || dead[0].Attributes[wire.AttrDeadLetterReason] != "no" {
 		t.Fatalf("dead letter %+v", dead)
 	}
 

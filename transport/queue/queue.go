@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coworks-go/cws/events/wire"
 )
 
 // Delivery is one received message.
@@ -56,3 +58,7 @@ type Queue interface {
 // ErrNoDeadLetterQueue is DeadLetter's error for a queue without a
 // dead-letter queue: the message then stays on the queue and is retried.
 var ErrNoDeadLetterQueue = errors.New("the queue has no dead-letter queue")
+
+// DecodeSQS is the Decoder of SQS messages (wire.DecodeSQS of the body and
+// string attributes), for the SQS worker and Lambda's SQS events.
+func DecodeSQS(d Delivery) (event.Event, error) { return wire.DecodeSQS(d.Body, d.Attributes) }

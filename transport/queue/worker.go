@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -20,88 +19,99 @@ import (
 type Decoder func(d Delivery) (event.Event, error)
 
 // Option configures a Worker.
-type Option func(*options)
+type Option func(*Config)
 
-type options struct {
-	concurrency     int
-	receivers       int
-	batch           int
-	visibility      time.Duration
-	wait            time.Duration
-	backoffBase     time.Duration
-	backoffMax      time.Duration
-	shutdownTimeout time.Duration
-	fifo            bool
-	log             *slog.Logger
+// Config is what a worker's options set.
+type Config struct {
+	Concurrency       int           // handlers at once
+	Receivers         int           // receive calls at once
+	BatchSize         int           // messages a receive asks for
+	VisibilityTimeout time.Duration // how long a received message stays hidden
+	WaitTime          time.Duration // how long a receive waits
+	BackoffBase       time.Duration // the first retry's delay
+	BackoffMax        time.Duration // the longest retry delay
+	ShutdownTimeout   time.Duration // how long shutdown waits for handlers
+	FIFO              bool          // groups in order
+	Log               *slog.Logger
+}
+
+// Configure returns the configuration the options make from the defaults
+// (what New applies); a consumer that is not a Worker (a test's event source
+// mapping) reads the options given to it with it.
+func Configure(opts ...Option) Config {
+	c := Config{Concurrency: 10, BatchSize: 10, VisibilityTimeout: 30 * time.Second, WaitTime: 20 * time.Second,
+		BackoffBase: time.Second, BackoffMax: 15 * time.Minute, ShutdownTimeout: 30 * time.Second, Log: slog.Default()}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	if c.Receivers == 0 {
+		c.Receivers = max(1, c.Concurrency/10)
+	}
+	return c
 }
 
 // WithConcurrency sets how many handlers run at once (default 10).
-func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(1, n) } }
+func WithConcurrency(n int) Option { return func(o *Config) { o.Concurrency = max(1, n) } }
 
 // WithReceivers sets how many receive calls run at once (default
 // concurrency/10, at least 1).
-func WithReceivers(n int) Option { return func(o *options) { o.receivers = max(1, n) } }
+func WithReceivers(n int) Option { return func(o *Config) { o.Receivers = max(1, n) } }
 
 // WithBatchSize sets how many messages a receive asks for (1 to 10,
 // default 10).
-func WithBatchSize(n int) Option { return func(o *options) { o.batch = min(max(1, n), 10) } }
+func WithBatchSize(n int) Option { return func(o *Config) { o.BatchSize = min(max(1, n), 10) } }
 
 // WithVisibilityTimeout sets how long a received message stays hidden
 // (default 30s); a handler running longer gets it extended.
-func WithVisibilityTimeout(d time.Duration) Option { return func(o *options) { o.visibility = d } }
+func WithVisibilityTimeout(d time.Duration) Option {
+	return func(o *Config) { o.VisibilityTimeout = d }
+}
 
 // WithWaitTime sets how long a receive waits for messages (default 20s,
 // the long-poll maximum).
-func WithWaitTime(d time.Duration) Option { return func(o *options) { o.wait = d } }
+func WithWaitTime(d time.Duration) Option { return func(o *Config) { o.WaitTime = d } }
 
 // WithBackoff sets the retry delay of a failed message: base times 2 to the
 // power of (receive count - 1), at most max, with 20% jitter (default 1s
 // and 15 min).
 func WithBackoff(base, max time.Duration) Option {
-	return func(o *options) { o.backoffBase, o.backoffMax = base, max }
+	return func(o *Config) { o.BackoffBase, o.BackoffMax = base, max }
 }
 
 // WithShutdownTimeout bounds how long shutdown waits for in-flight
 // handlers (default 30s); those still running then are abandoned
 // unacknowledged, and their messages come back after their visibility
 // timeout.
-func WithShutdownTimeout(d time.Duration) Option { return func(o *options) { o.shutdownTimeout = d } }
+func WithShutdownTimeout(d time.Duration) Option { return func(o *Config) { o.ShutdownTimeout = d } }
 
 // WithFIFO handles the messages of a group one after the other, in order;
 // after a retryable failure the rest of the group's batch is released
 // unhandled, to come back after it.
-func WithFIFO() Option { return func(o *options) { o.fifo = true } }
+func WithFIFO() Option { return func(o *Config) { o.FIFO = true } }
 
 // WithLogger sets the logger (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+func WithLogger(l *slog.Logger) Option { return func(o *Config) { o.Log = l } }
 
 // Worker consumes a Queue; it implements events.Consumer.
 type Worker struct {
 	q         Queue
 	decode    Decoder
 	transport string
-	o         options
+	o         Config
 }
 
 // New returns a worker of q; transport names it in events.Message.
 func New(q Queue, decode Decoder, transport string, opts ...Option) *Worker {
-	o := options{concurrency: 10, batch: 10, visibility: 30 * time.Second, wait: 20 * time.Second,
-		backoffBase: time.Second, backoffMax: 15 * time.Minute, shutdownTimeout: 30 * time.Second, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.receivers == 0 {
-		o.receivers = max(1, o.concurrency/10)
-	}
-	return &Worker{q: q, decode: decode, transport: transport, o: o}
+	return &Worker{q: q, decode: decode, transport: transport, o: Configure(opts...)}
 }
 
-// run is one Consume call.
+// run is one Consume or HandleBatch call.
 type run struct {
 	w        *Worker
 	h        events.Handler
 	slots    chan struct{}
 	work     context.Context // the handlers' context: outlives the receive context until shutdown times out
+	ack      func(d Delivery)
 	acks     chan Delivery
 	flights  []*flight       // one per handler goroutine, for the heartbeat
 	units    chan []Delivery // a message, or a FIFO group's messages, for the handler pool
@@ -123,27 +133,13 @@ type flight struct {
 func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	r := &run{w: w, h: h, slots: make(chan struct{}, w.o.concurrency), work: work,
-		acks: make(chan Delivery, w.o.concurrency*2), stopping: make(chan struct{}), done: make(chan struct{}),
-		units: make(chan []Delivery, w.o.concurrency)}
-	// Long-lived handlers keep their grown stacks, and their flight
-	// records, from message to message.
-	r.flights = make([]*flight, w.o.concurrency)
-	for i := range w.o.concurrency {
-		f := &flight{}
-		r.flights[i] = f
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			for u := range r.units {
-				if w.o.fifo {
-					r.handleGroup(u, f)
-					continue
-				}
-				r.handle(u[0], f)
-				<-r.slots
-			}
-		}()
+	r := w.start(work, h, w.o.Concurrency)
+	r.acks = make(chan Delivery, w.o.Concurrency*2)
+	r.ack = func(d Delivery) {
+		select {
+		case r.acks <- d:
+		case <-r.done: // left behind by a timed-out shutdown
+		}
 	}
 
 	deleted := make(chan struct{})
@@ -152,7 +148,7 @@ func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
 	go func() { r.heartbeat(); close(hbDone) }()
 
 	var receivers sync.WaitGroup
-	for range w.o.receivers {
+	for range w.o.Receivers {
 		receivers.Add(1)
 		go func() { defer receivers.Done(); r.receive(ctx) }()
 	}
@@ -164,8 +160,8 @@ func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
 	go func() { r.wg.Wait(); close(handled) }()
 	select {
 	case <-handled:
-	case <-time.After(w.o.shutdownTimeout):
-		w.o.log.Warn("shutdown timed out: abandoning in-flight messages to their visibility timeout", "queue", w.transport)
+	case <-time.After(w.o.ShutdownTimeout):
+		w.o.Log.Warn("shutdown timed out: abandoning in-flight messages to their visibility timeout", "queue", w.transport)
 		cancelWork()
 		// Handlers that heed their context return now; the others are left
 		// behind, and their messages come back after their visibility.
@@ -178,6 +174,70 @@ func (w *Worker) Consume(ctx context.Context, h events.Handler) error {
 	<-deleted
 	<-hbDone
 	return nil
+}
+
+// start starts the pool of handlers of a run, handling in work: h, with
+// panics recovered. slots is how many messages may be received and not yet
+// handled.
+func (w *Worker) start(work context.Context, h events.Handler, slots int) *run {
+	r := &run{w: w, h: events.Chain(h, events.Recover(w.o.Log)), slots: make(chan struct{}, slots), work: work,
+		stopping: make(chan struct{}), done: make(chan struct{}), units: make(chan []Delivery, w.o.Concurrency)}
+	// Long-lived handlers keep their grown stacks, and their flight
+	// records, from message to message.
+	r.flights = make([]*flight, w.o.Concurrency)
+	for i := range w.o.Concurrency {
+		f := &flight{}
+		r.flights[i] = f
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for u := range r.units {
+				if w.o.FIFO {
+					r.handleGroup(u, f)
+					continue
+				}
+				r.handle(u[0], f)
+				<-r.slots
+			}
+		}()
+	}
+	return r
+}
+
+// HandleBatch handles the deliveries of one batch that another service
+// received — the messages of an SQS event that Lambda's event source mapping
+// hands a function — with the settlement of Consume: concurrently, the
+// messages of a FIFO group in order; a malformed message or a permanent
+// failure dead-lettered with its reason; a retryable failure or a panic
+// retried with its backoff; after a failure in a FIFO group, the rest of
+// the group released unhandled. It settles each through the worker's Queue
+// (Delete, ChangeVisibility, DeadLetter) and returns when every delivery is
+// settled. There is no visibility heartbeat: the function's timeout bounds
+// the batch.
+func (w *Worker) HandleBatch(ctx context.Context, ds []Delivery, h events.Handler) {
+	// The batch is received already: every message holds its slot.
+	r := w.start(ctx, h, len(ds))
+	for range ds {
+		r.slots <- struct{}{}
+	}
+	r.ack = func(d Delivery) {
+		if err := w.q.Delete(ctx, []Delivery{d}); err != nil {
+			w.o.Log.Warn("deleting a handled message: it may be delivered again", "queue", w.transport, "message", d.ID, "error", err)
+		}
+	}
+	units := groups(ds)
+	if !w.o.FIFO {
+		units = make([][]Delivery, len(ds))
+		for i := range ds {
+			units[i] = ds[i : i+1]
+		}
+	}
+	for _, u := range units {
+		r.units <- u
+	}
+	close(r.units)
+	r.wg.Wait()
+	close(r.done)
 }
 
 // receive is one receiver's loop.
@@ -193,7 +253,7 @@ func (r *run) receive(ctx context.Context) {
 		}
 		n := 1
 	more:
-		for n < o.batch {
+		for n < o.BatchSize {
 			select {
 			case r.slots <- struct{}{}:
 				n++
@@ -201,7 +261,7 @@ func (r *run) receive(ctx context.Context) {
 				break more
 			}
 		}
-		ds, err := r.w.q.Receive(ctx, n, o.wait, o.visibility)
+		ds, err := r.w.q.Receive(ctx, n, o.WaitTime, o.VisibilityTimeout)
 		for range n - len(ds) {
 			<-r.slots
 		}
@@ -211,7 +271,7 @@ func (r *run) receive(ctx context.Context) {
 			}
 			delay := backoff(100*time.Millisecond, 30*time.Second, retry)
 			retry++
-			o.log.Warn("receiving failed: retrying", "queue", r.w.transport, "error", err, "in", delay)
+			o.Log.Warn("receiving failed: retrying", "queue", r.w.transport, "error", err, "in", delay)
 			select {
 			case <-time.After(delay):
 			case <-ctx.Done():
@@ -220,7 +280,7 @@ func (r *run) receive(ctx context.Context) {
 			continue
 		}
 		retry = 0
-		if !o.fifo {
+		if !o.FIFO {
 			for i := range ds {
 				r.units <- ds[i : i+1]
 			}
@@ -277,7 +337,7 @@ func (r *run) handleGroup(ds []Delivery, f *flight) {
 func (r *run) release(ds []Delivery, delay time.Duration) {
 	for _, d := range ds {
 		if err := r.w.q.ChangeVisibility(r.work, d, delay); err != nil {
-			r.w.o.log.Warn("releasing a message", "queue", r.w.transport, "message", d.ID, "error", err)
+			r.w.o.Log.Warn("releasing a message", "queue", r.w.transport, "message", d.ID, "error", err)
 		}
 		<-r.slots
 	}
@@ -294,33 +354,30 @@ const (
 // handle handles one delivery and settles it: deleted, retried after the
 // delay it returns, or dead-lettered. f is the handler's flight record.
 func (r *run) handle(d Delivery, f *flight) (outcome, time.Duration) {
-	log := r.w.o.log
+	log := r.w.o.Log
 	e, err := r.w.decode(d)
 	if err != nil {
 		return r.deadLetter(d, fmt.Errorf("malformed message: %w", err))
 	}
 	f.mu.Lock()
-	f.active, f.d, f.deadline = true, d, time.Now().Add(r.w.o.visibility)
+	f.active, f.d, f.deadline = true, d, time.Now().Add(r.w.o.VisibilityTimeout)
 	f.mu.Unlock()
-	err = r.call(&events.Message{Event: e, ReceiveCount: d.ReceiveCount, GroupID: d.GroupID, Transport: r.w.transport})
+	err = r.h.Handle(r.work, &events.Message{Event: e, ReceiveCount: d.ReceiveCount, GroupID: d.GroupID, Transport: r.w.transport})
 	f.mu.Lock()
 	f.active = false
 	f.mu.Unlock()
 	if r.work.Err() != nil {
 		// Shutdown timed out: the message is abandoned to its visibility.
-		return outcomeRetry, r.w.o.visibility
+		return outcomeRetry, r.w.o.VisibilityTimeout
 	}
 	switch {
 	case err == nil:
-		select {
-		case r.acks <- d:
-		case <-r.done: // left behind by a timed-out shutdown
-		}
+		r.ack(d)
 		return outcomeAck, 0
 	case events.IsPermanent(err):
 		return r.deadLetter(d, err)
 	default:
-		delay := backoff(r.w.o.backoffBase, r.w.o.backoffMax, d.ReceiveCount-1)
+		delay := backoff(r.w.o.BackoffBase, r.w.o.BackoffMax, d.ReceiveCount-1)
 		log.Info("handler failed: retrying", "queue", r.w.transport, "message", d.ID, "event", e.ID(),
 			"receive_count", d.ReceiveCount, "error", err, "in", delay)
 		r.retry(d, delay)
@@ -328,20 +385,9 @@ func (r *run) handle(d Delivery, f *flight) (outcome, time.Duration) {
 	}
 }
 
-// call runs the handler, turning a panic into a retryable error.
-func (r *run) call(m *events.Message) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.w.o.log.Error("handler panicked", "queue", r.w.transport, "event", m.Event.ID(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = fmt.Errorf("handler panicked: %v", p)
-		}
-	}()
-	return r.h.Handle(r.work, m)
-}
-
 func (r *run) retry(d Delivery, delay time.Duration) {
 	if err := r.w.q.ChangeVisibility(r.work, d, delay); err != nil {
-		r.w.o.log.Warn("delaying a retry", "queue", r.w.transport, "message", d.ID, "error", err)
+		r.w.o.Log.Warn("delaying a retry", "queue", r.w.transport, "message", d.ID, "error", err)
 	}
 }
 
@@ -351,16 +397,16 @@ func (r *run) deadLetter(d Delivery, reason error) (outcome, time.Duration) {
 	err := r.w.q.DeadLetter(r.work, d, reason.Error())
 	switch {
 	case err == nil:
-		r.w.o.log.Warn("dead-lettered", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
+		r.w.o.Log.Warn("dead-lettered", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
 		return outcomeDeadLetter, 0
 	case errors.Is(err, ErrNoDeadLetterQueue):
-		delay := backoff(r.w.o.backoffBase, r.w.o.backoffMax, d.ReceiveCount-1)
-		r.w.o.log.Error("cannot dead-letter: no dead-letter queue; the message stays", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
+		delay := backoff(r.w.o.BackoffBase, r.w.o.BackoffMax, d.ReceiveCount-1)
+		r.w.o.Log.Error("cannot dead-letter: no dead-letter queue; the message stays", "queue", r.w.transport, "message", d.ID, "reason", reason.Error())
 		r.retry(d, delay)
 		return outcomeRetry, delay
 	default:
-		r.w.o.log.Error("dead-lettering failed: the message comes back after its visibility timeout", "queue", r.w.transport, "message", d.ID, "error", err)
-		return outcomeRetry, r.w.o.visibility
+		r.w.o.Log.Error("dead-lettering failed: the message comes back after its visibility timeout", "queue", r.w.transport, "message", d.ID, "error", err)
+		return outcomeRetry, r.w.o.VisibilityTimeout
 	}
 }
 
@@ -373,7 +419,7 @@ func (r *run) deleter() {
 	// Batches are deleted concurrently, up to two per receiver, so that
 	// deleting keeps up with receiving (measured on LocalStack: one at a
 	// time halves the throughput of four receivers).
-	sem := make(chan struct{}, 2*r.w.o.receivers)
+	sem := make(chan struct{}, 2*r.w.o.Receivers)
 	var deleting sync.WaitGroup
 	defer deleting.Wait()
 	flush := func() {
@@ -388,7 +434,7 @@ func (r *run) deleter() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if err := r.w.q.Delete(ctx, ds); err != nil {
-				r.w.o.log.Warn("deleting handled messages: they may be delivered again", "queue", r.w.transport, "error", err)
+				r.w.o.Log.Warn("deleting handled messages: they may be delivered again", "queue", r.w.transport, "error", err)
 			}
 		})
 	}
@@ -423,7 +469,7 @@ func (r *run) deleter() {
 
 // heartbeat extends the visibility of messages whose handlers run long.
 func (r *run) heartbeat() {
-	vis := r.w.o.visibility
+	vis := r.w.o.VisibilityTimeout
 	tick := time.NewTicker(max(vis/4, 50*time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -443,7 +489,7 @@ func (r *run) heartbeat() {
 			f.mu.Unlock()
 			if due {
 				if err := r.w.q.ChangeVisibility(r.work, d, vis); err != nil {
-					r.w.o.log.Warn("extending visibility", "queue", r.w.transport, "message", d.ID, "error", err)
+					r.w.o.Log.Warn("extending visibility", "queue", r.w.transport, "message", d.ID, "error", err)
 				}
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 // Publisher sends CloudEvents to an SQS queue with SendMessageBatch: up to
@@ -31,19 +32,8 @@ func NewPublisher(client API, url string) *Publisher {
 	return &Publisher{client: client, url: url, fifo: strings.HasSuffix(url, ".fifo"), retries: 3}
 }
 
-// PublishError is a publication some entries of which failed.
-type PublishError struct {
-	// Failed maps the ids of the events not sent to why.
-	Failed map[string]string
-}
-
-func (e *PublishError) Error() string {
-	var parts []string
-	for id, why := range e.Failed {
-		parts = append(parts, id+": "+why)
-	}
-	return fmt.Sprintf("%d events not sent: %s", len(e.Failed), strings.Join(parts, "; "))
-}
+// URL returns the URL of the queue the publisher sends to.
+func (p *Publisher) URL() string { return p.url }
 
 // Publish implements events.Publisher. Entries that fail for a reason of
 // SQS's (not the sender's) are sent again, up to 3 times with backoff; an
@@ -51,7 +41,7 @@ func (e *PublishError) Error() string {
 func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
 	entries := make([]types.SendMessageBatchRequestEntry, len(evs))
 	for i, e := range evs {
-		body, err := events.EncodeSQS(e)
+		body, err := wire.EncodeSQS(e)
 		if err != nil {
 			return err
 		}
@@ -68,20 +58,20 @@ func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
 		}
 	}
 	if len(failed) > 0 {
-		return &PublishError{Failed: failed}
+		return &events.PublishError{To: p.url, Failed: failed}
 	}
 	return nil
 }
 
 // batches splits entries into calls of at most 10 entries and
-// events.MaxSQSMessageSize bytes.
+// wire.MaxSQSMessageSize bytes.
 func batches(entries []types.SendMessageBatchRequestEntry) [][]types.SendMessageBatchRequestEntry {
 	var out [][]types.SendMessageBatchRequestEntry
 	var cur []types.SendMessageBatchRequestEntry
 	size := 0
 	for _, e := range entries {
 		n := len(aws.ToString(e.MessageBody))
-		if len(cur) == 10 || (len(cur) > 0 && size+n > events.MaxSQSMessageSize) {
+		if len(cur) == 10 || (len(cur) > 0 && size+n > wire.MaxSQSMessageSize) {
 			out = append(out, cur)
 			cur, size = nil, 0
 		}

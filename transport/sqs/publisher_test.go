@@ -88,7 +88,7 @@ func TestPublisherPartialFailure(t *testing.T) {
 		return "", false
 	}}
 	err := NewPublisher(f, "http://q").Publish(context.Background(), testEvent("a", "ok"), testEvent("b", "throttled"), testEvent("c", "refused"))
-	var pe *PublishError
+	var pe *events.PublishError
 	if !errors.As(err, &pe) || len(pe.Failed) != 1 || !strings.HasPrefix(pe.Failed["c"], "InvalidMessageContents") {
 		t.Fatalf("partial failure: %v", err)
 	}

@@ -2,7 +2,7 @@
 // (transport/queue) consumes, and a Publisher that sends CloudEvents in
 // batches. Messages are sent in structured mode (the CloudEvent as the JSON
 // body); binary mode and EventBridge events are accepted on the way in (see
-// events.DecodeSQS).
+// wire.DecodeSQS).
 package sqs
 
 import (
@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/transport/queue"
 )
 
@@ -208,21 +208,21 @@ func SendDeadLetter(ctx context.Context, client API, dlqURL, source string, d qu
 	}
 	names := make([]string, 0, len(d.Attributes))
 	for k := range d.Attributes {
-		if k != events.AttrDeadLetterReason && k != events.AttrDeadLetterSource {
+		if k != wire.AttrDeadLetterReason && k != wire.AttrDeadLetterSource {
 			names = append(names, k)
 		}
 	}
 	sort.Strings(names)
-	if len(names) > events.MaxSQSAttributes-1 {
-		names = names[:events.MaxSQSAttributes-1]
+	if len(names) > wire.MaxSQSAttributes-1 {
+		names = names[:wire.MaxSQSAttributes-1]
 	}
 	attrs := make(map[string]types.MessageAttributeValue, len(names)+2)
 	for _, k := range names {
 		attrs[k] = stringAttr(d.Attributes[k])
 	}
-	attrs[events.AttrDeadLetterReason] = stringAttr(reason)
-	if len(attrs) < events.MaxSQSAttributes {
-		attrs[events.AttrDeadLetterSource] = stringAttr(source)
+	attrs[wire.AttrDeadLetterReason] = stringAttr(reason)
+	if len(attrs) < wire.MaxSQSAttributes {
+		attrs[wire.AttrDeadLetterSource] = stringAttr(source)
 	}
 	in := &sqs.SendMessageInput{QueueUrl: aws.String(dlqURL), MessageBody: aws.String(d.Body), MessageAttributes: attrs}
 	if strings.HasSuffix(dlqURL, ".fifo") {
@@ -257,7 +257,7 @@ func (q *Queue) Consumer(opts ...queue.Option) *queue.Worker {
 	return queue.New(q, Decode, "sqs", opts...)
 }
 
-// Decode is the queue.Decoder of SQS messages: events.DecodeSQS.
+// Decode is the queue.Decoder of SQS messages: wire.DecodeSQS.
 func Decode(d queue.Delivery) (event.Event, error) {
-	return events.DecodeSQS(d.Body, d.Attributes)
+	return wire.DecodeSQS(d.Body, d.Attributes)
 }

@@ -44,6 +44,11 @@ type Transport struct {
 	// Settle is how long to wait for a message that should not come (a
 	// remote service takes longer than memory).
 	Settle time.Duration
+	// NoHeartbeat says the consumer extends no visibility (Lambda's event
+	// source mapping: the function's timeout bounds a handler, and the
+	// queue's visibility timeout must exceed it); SlowHandlerKeepsItsMessage
+	// runs only for consumers that do.
+	NoHeartbeat bool
 }
 
 // DeadLetter is a message of the dead-letter queue.
@@ -52,10 +57,20 @@ type DeadLetter struct {
 	Reason string
 }
 
+// Kind says which tests of the suite apply to a transport; the zero Kind is
+// a standard queue consumed by a worker.
+type Kind struct {
+	// FIFO: its queues are FIFO, and FIFOOrder runs.
+	FIFO bool
+	// NoHeartbeat: its consumer extends no visibility (Lambda's event
+	// source mapping), and SlowHandlerKeepsItsMessage does not run.
+	NoHeartbeat bool
+}
+
 // Run runs the suite; newTransport makes a transport on a fresh queue for
-// each test. fifo says whether its queues are FIFO: FIFOOrder runs only
-// then (rather than being skipped).
-func Run(t *testing.T, fifo bool, newTransport func(t *testing.T) *Transport) {
+// each test, of the given kind. A test that does not apply to the kind is
+// not registered (rather than skipped).
+func Run(t *testing.T, kind Kind, newTransport func(t *testing.T) *Transport) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, tr *Transport)
@@ -74,14 +89,14 @@ func Run(t *testing.T, fifo bool, newTransport func(t *testing.T) *Transport) {
 		{"SlowHandlerKeepsItsMessage", testSlowHandler},
 	}
 	for _, tc := range tests {
-		if tc.name == "FIFOOrder" && !fifo {
+		if tc.name == "FIFOOrder" && !kind.FIFO || tc.name == "SlowHandlerKeepsItsMessage" && kind.NoHeartbeat {
 			continue
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tr := newTransport(t)
-			if tr.FIFO != fifo {
-				t.Fatalf("the transport's FIFO is %v, Run was told %v", tr.FIFO, fifo)
+			if tr.FIFO != kind.FIFO || tr.NoHeartbeat != kind.NoHeartbeat {
+				t.Fatalf("the transport is FIFO %v, NoHeartbeat %v; Run was told %+v", tr.FIFO, tr.NoHeartbeat, kind)
 			}
 			if tr.Settle == 0 {
 				tr.Settle = 500 * time.Millisecond
@@ -529,7 +544,7 @@ func testDuplicates(t *testing.T, tr *Transport) {
 	other := newEvent(tr, 1, "g")
 	publish(t, tr, other, e)
 	r := newRecorder(nil)
-	h := events.Chain(r, events.Deduplicate(events.NewMemoryStore(), time.Hour, time.Minute))
+	h := events.Chain(r, events.Deduplicate(events.Dedup{Window: time.Hour, Lease: time.Minute, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	stop := consume(t, tr, h)
 	waitUntil(t, 60*time.Second, "both events handled", func() bool { _, done := r.snapshot(); return len(done) == 2 })
 	time.Sleep(tr.Settle + time.Second)

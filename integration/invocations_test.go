@@ -4,7 +4,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -21,49 +20,50 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/internal/testutil"
 	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
 var (
-	crudOnce sync.Once
-	crudBin  string
-	crudErr  error
+	bizOnce sync.Once
+	bizBin  string
+	bizErr  error
 )
 
-// crudBinary builds examples/crud once per run.
-func crudBinary(t *testing.T) string {
+// bizBinary builds examples/biz, the example with the CloudEvents doors on
+// AWS, once per run.
+func bizBinary(t *testing.T) string {
 	t.Helper()
-	crudOnce.Do(func() {
+	bizOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "cws-it-")
 		if err != nil {
-			crudErr = err
+			bizErr = err
 			return
 		}
-		crudBin = filepath.Join(dir, "crud")
-		if out, err := exec.Command("go", "build", "-o", crudBin, "../examples/crud").CombinedOutput(); err != nil {
-			crudErr = fmt.Errorf("building examples/crud: %v\n%s", err, out)
+		bizBin = filepath.Join(dir, "biz")
+		if out, err := exec.Command("go", "build", "-o", bizBin, "../examples/biz").CombinedOutput(); err != nil {
+			bizErr = fmt.Errorf("building examples/biz: %v\n%s", err, out)
 		}
 	})
-	if crudErr != nil {
-		t.Fatal(crudErr)
+	if bizErr != nil {
+		t.Fatal(bizErr)
 	}
-	return crudBin
+	return bizBin
 }
 
-// crudService is examples/crud running against LocalStack, consuming a
-// queue.
-type crudService struct {
+// service is examples/biz running against LocalStack, consuming a queue.
+type service struct {
 	base string
 	logs *testutil.SyncBuffer
 }
 
-const crudToken = "it-token"
+const serviceToken = "it-token"
 
-// startCrud runs examples/crud consuming the queue at queueURL.
-func startCrud(t *testing.T, queueURL string) *crudService {
+// startService runs examples/biz consuming the queue at queueURL.
+func startService(t *testing.T, queueURL string) *service {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,10 +71,10 @@ func startCrud(t *testing.T, queueURL string) *crudService {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(crudBinary(t))
-	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "TOKEN="+crudToken, "CWS_QUEUE_URL="+queueURL,
+	cmd := exec.Command(bizBinary(t))
+	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "TOKEN="+serviceToken, "CWS_QUEUE_URL="+queueURL,
 		"AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
-	s := &crudService{base: "http://" + addr, logs: &testutil.SyncBuffer{}}
+	s := &service{base: "http://" + addr, logs: &testutil.SyncBuffer{}}
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -87,16 +87,16 @@ func startCrud(t *testing.T, queueURL string) *crudService {
 		case <-done:
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			t.Errorf("examples/crud did not stop on SIGINT\n%s", s.logs)
+			t.Errorf("examples/biz did not stop on SIGINT\n%s", s.logs)
 		}
 	})
-	s.waitFor(t, "/service/test", "service test")
+	s.waitFor(t, "/alerts", "[]")
 	return s
 }
 
-func (s *crudService) get(path string) (int, string) {
+func (s *service) get(path string) (int, string) {
 	req, _ := http.NewRequest("GET", s.base+path, nil)
-	req.Header.Set("Authorization", crudToken)
+	req.Header.Set("Authorization", serviceToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err.Error()
@@ -107,7 +107,7 @@ func (s *crudService) get(path string) (int, string) {
 }
 
 // waitFor polls GET path until it answers 200 with body.
-func (s *crudService) waitFor(t *testing.T, path, body string) {
+func (s *service) waitFor(t *testing.T, path, body string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -129,14 +129,14 @@ func awaitResult(t *testing.T, c *sqs.Client, url, id string) (int, string) {
 	for time.Now().Before(deadline) {
 		msgs := receive(t, c, url, 5)
 		if len(msgs) > 0 {
-			e, err := events.DecodeSQS(aws.ToString(msgs[0].Body), nil)
+			e, err := wire.DecodeSQS(aws.ToString(msgs[0].Body), nil)
 			if err != nil {
 				t.Fatalf("not a CloudEvent on the result queue: %v", err)
 			}
-			if e.Type() != events.TypeResult || e.Extensions()[events.ExtRequestID] != id {
+			if e.Type() != invoke.ResultType || e.Extensions()[invoke.ExtRequestID] != id {
 				t.Fatalf("unexpected event on the result queue: %s", e)
 			}
-			status, _ := e.Extensions()[events.ExtStatus].(int32)
+			status, _ := e.Extensions()[invoke.ExtStatus].(int32)
 			return int(status), string(e.Data())
 		}
 	}
@@ -144,35 +144,35 @@ func awaitResult(t *testing.T, c *sqs.Client, url, id string) (int, string) {
 	return 0, ""
 }
 
-// TestCrudThroughSQS invokes examples/crud's POST / as a CloudEvent sent to
-// the SQS queue the service consumes; the result goes to another queue and
-// the item is visible through GET /.
-func TestCrudThroughSQS(t *testing.T) {
+// TestInvocationThroughSQS invokes examples/biz's POST /alerts as a
+// CloudEvent sent to the SQS queue the service consumes; the result goes to
+// another queue and the alert is visible through GET /alerts.
+func TestInvocationThroughSQS(t *testing.T) {
 	t.Parallel()
 	c := sqs.NewFromConfig(need(t))
 	url, _, _ := queueWithDLQ(t, c, false)
 	resultsURL, _ := createQueue(t, c, name(t, "results"), nil)
-	svc := startCrud(t, url)
+	svc := startService(t, url)
 
-	inv, err := events.NewInvocation("cws/it", "POST", "/", map[string]any{"name": "via-sqs", "price": 2.5, "tags": []string{"it"}})
+	inv, err := invoke.New("cws/it", "POST", "/alerts", map[string]any{"level": "info", "message": "via-sqs"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv.SetExtension(events.ExtReplyTo, resultsURL)
+	inv.SetExtension(invoke.ExtReplyTo, resultsURL)
 	if err := cwssqs.NewPublisher(c, url).Publish(ctxFor(t, 30*time.Second), inv); err != nil {
 		t.Fatal(err)
 	}
 	status, data := awaitResult(t, c, resultsURL, inv.ID())
-	if status != 201 || data != `{"id":1,"name":"via-sqs","price":2.5,"tags":["it"]}` {
+	if status != 201 || data != `{"level":"info","message":"via-sqs"}` {
 		t.Errorf("result %d %s", status, data)
 	}
-	svc.waitFor(t, "/", `[{"id":1,"name":"via-sqs","price":2.5,"tags":["it"]}]`)
+	svc.waitFor(t, "/alerts", `[{"level":"info","message":"via-sqs"}]`)
 }
 
-// TestCrudThroughEventBridge puts the invocation on an EventBridge bus whose
+// TestInvocationThroughEventBridge puts the invocation on an EventBridge bus whose
 // rule targets the service's queue; the result goes back to the bus, whose
 // second rule sends results to a queue.
-func TestCrudThroughEventBridge(t *testing.T) {
+func TestInvocationThroughEventBridge(t *testing.T) {
 	t.Parallel()
 	cfg := need(t)
 	c, eb := sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
@@ -191,24 +191,19 @@ func TestCrudThroughEventBridge(t *testing.T) {
 	resultsURL, resultsARN := createQueue(t, c, name(t, "results"), nil)
 	allowEvents(t, c, resultsURL, resultsARN)
 	ruleToQueue(t, eb, bus, name(t, "results"), `{"detail-type":["cws.result"]}`, "", resultsARN)
-	svc := startCrud(t, url)
+	svc := startService(t, url)
 
-	inv, err := events.NewInvocation("cws/it", "POST", "/", map[string]any{"name": "via-eventbridge", "price": 7})
+	inv, err := invoke.New("cws/it", "POST", "/alerts", map[string]any{"level": "warning", "message": "via-eventbridge"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv.SetExtension(events.ExtReplyTo, aws.ToString(out.EventBusArn))
+	inv.SetExtension(invoke.ExtReplyTo, aws.ToString(out.EventBusArn))
 	if err := cwseventbridge.NewPublisher(eb, bus).Publish(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
 	status, data := awaitResult(t, c, resultsURL, inv.ID())
-	if status != 201 || !strings.Contains(data, `"name":"via-eventbridge"`) {
+	if status != 201 || !strings.Contains(data, `"message":"via-eventbridge"`) {
 		t.Errorf("result %d %s", status, data)
 	}
-	svc.waitFor(t, "/", `[{"id":1,"name":"via-eventbridge","price":7,"tags":[]}]`)
-	var items []map[string]any
-	_, body := svc.get("/")
-	if err := json.Unmarshal([]byte(body), &items); err != nil || len(items) != 1 {
-		t.Errorf("items %s", body)
-	}
+	svc.waitFor(t, "/alerts", `[{"level":"warning","message":"via-eventbridge"}]`)
 }

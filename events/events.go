@@ -1,10 +1,12 @@
-// Package events is the event side of cws: entries invoked as CloudEvents,
-// the mapping of CloudEvents to SQS messages and EventBridge events, and the
-// small interfaces every transport implements (Publisher, Consumer,
-// Handler). The event model is the CloudEvents SDK's (event.Event); the
-// protocol bindings live in transport/memory, transport/sqs,
-// transport/eventbridge and transport/lambda.
+// Package events is the event model of cws and its small interfaces: a
+// delivered Message (a CloudEvent of the CloudEvents SDK, event.Event, with
+// its delivery), the Handler that settles it, the Publisher and Consumer
+// every transport implements, and the middleware that settles messages the
+// same way whatever brought them (Recover, Deduplicate).
 //
+// The wire formats (SQS messages, EventBridge events, the HTTP binding) are
+// in events/wire; the invocation of an entry by a cws.invoke event, where
+// events meet the runtime, in events/invoke; the transports in transport/.
 // docs/cloudevents.md describes the binding in full.
 package events
 
@@ -13,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
+	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 )
@@ -27,8 +31,22 @@ type Message struct {
 	// GroupID is the message group of a FIFO queue, empty otherwise.
 	GroupID string
 	// Transport names the door it came through: "memory", "sqs",
-	// "eventbridge", "http", "lambda".
+	// "lambda-sqs", "lambda-eventbridge".
 	Transport string
+	// Outcome is what handling produced, for the middleware around the
+	// handler: a handler may record it (the invocation door records the
+	// entry's answer), and Deduplicate sets it, from its store, for a
+	// duplicate of an event already handled.
+	Outcome *Outcome
+}
+
+// Outcome is what a handled event produced: for an invocation, the entry's
+// response, kept to answer a duplicate that asks for a reply.
+type Outcome struct {
+	Status      int
+	ContentType string
+	Body        []byte
+	Binary      bool
 }
 
 // Handler handles one delivered message. A nil error acknowledges it; a
@@ -45,7 +63,8 @@ type HandlerFunc func(ctx context.Context, m *Message) error
 // Handle calls f.
 func (f HandlerFunc) Handle(ctx context.Context, m *Message) error { return f(ctx, m) }
 
-// Middleware wraps a Handler.
+// Middleware wraps a Handler, for what every handler needs the same way:
+// recovering panics, handling an event once.
 type Middleware func(next Handler) Handler
 
 // Chain applies middleware to h, the first outermost.
@@ -58,7 +77,8 @@ func Chain(h Handler, mw ...Middleware) Handler {
 
 // Publisher sends events. A transport with batching sends them in as few
 // calls as its service allows; an event over the service's size limit is an
-// error wrapping ErrTooLarge.
+// error wrapping ErrTooLarge; entries the service refused make a
+// *PublishError.
 type Publisher interface {
 	Publish(ctx context.Context, events ...event.Event) error
 }
@@ -72,6 +92,38 @@ type Consumer interface {
 
 // ErrTooLarge is wrapped by the error of an event over a service's limit.
 var ErrTooLarge = errors.New("event too large")
+
+// PublishError is a publication some events of which the service refused
+// (after the retries of its own failures).
+type PublishError struct {
+	// To names where they were sent: a queue URL, a bus.
+	To string
+	// Failed maps the ids of the events not sent to why.
+	Failed map[string]string
+}
+
+// Error implements error.
+func (e *PublishError) Error() string {
+	parts := make([]string, 0, len(e.Failed))
+	for id, why := range e.Failed {
+		parts = append(parts, id+": "+why)
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("%d events not sent to %s: %s", len(e.Failed), e.To, strings.Join(parts, "; "))
+}
+
+// ExtGroup is the extension attribute naming the message group of an event
+// sent to a FIFO queue.
+const ExtGroup = "cwsgroup"
+
+// Group returns the message group of e on a FIFO queue: its cwsgroup
+// extension, or else its source.
+func Group(e event.Event) string {
+	if g, ok := e.Extensions()[ExtGroup]; ok {
+		return fmt.Sprint(g)
+	}
+	return e.Source()
+}
 
 // permanentError marks an error that retrying cannot fix.
 type permanentError struct{ err error }

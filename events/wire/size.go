@@ -1,4 +1,4 @@
-package events
+package wire
 
 import (
 	"encoding/base64"
@@ -65,6 +65,22 @@ func sourceBound(e event.Event) int {
 		n += 3 * len(u.User.String())
 	}
 	return len("source") + 5 + 6*n
+}
+
+// SetJSON sets raw JSON as the event's data, written as JSON (not base64)
+// in structured mode.
+func SetJSON(e *event.Event, raw []byte) {
+	e.SetDataContentType(event.ApplicationJSON)
+	e.DataEncoded = raw
+	e.DataBase64 = false
+}
+
+// IsJSON reports whether a content type is JSON: application/json or a
+// +json type (an invocation's data must be).
+func IsJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(strings.ToLower(contentType), ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
 // isJSONMedia reports whether the sdk writes data of this content type as

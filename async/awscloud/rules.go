@@ -1,4 +1,4 @@
-package biz
+package awscloud
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/coworks-go/cws/biz"
 )
 
 // RulesAPI is the part of the EventBridge client PutRules uses.
@@ -24,17 +26,18 @@ type Target struct {
 	MessageGroupID string
 }
 
-// PutRules creates (or updates) the EventBridge rule of every
-// subscription — a schedule rule on the default bus, a pattern rule on bus
-// ("" or "default" for the default bus) — named with the engine's prefix,
-// each targeting target. It returns the rules' ARNs.
-func (e *Engine) PutRules(ctx context.Context, api RulesAPI, bus string, target Target) ([]string, error) {
+// PutRules creates (or updates) the EventBridge rule of each of the
+// reactors' subscriptions (biz.Engine.Rules, named with the engine's
+// prefix) — a schedule rule on the default bus, a pattern rule on bus (""
+// or "default" for the default bus) — each targeting target. It returns the
+// rules' ARNs.
+func PutRules(ctx context.Context, api RulesAPI, rules []biz.Rule, bus string, target Target) ([]string, error) {
 	var arns []string
-	for _, r := range e.rules {
-		if n := len(e.prefix + r.Name); n > 64 {
-			return arns, fmt.Errorf("rule name %s%s is %d characters, over EventBridge's 64", e.prefix, r.Name, n)
+	for _, r := range rules {
+		if n := len(r.Name); n > 64 {
+			return arns, fmt.Errorf("rule name %s is %d characters, over EventBridge's 64", r.Name, n)
 		}
-		in := &eventbridge.PutRuleInput{Name: aws.String(e.prefix + r.Name), State: types.RuleStateEnabled,
+		in := &eventbridge.PutRuleInput{Name: aws.String(r.Name), State: types.RuleStateEnabled,
 			Description: aws.String(fmt.Sprintf("cws reactor %s, subscription %s", r.Reactor, r.Subscription))}
 		if r.Schedule != "" {
 			in.ScheduleExpression = aws.String(r.Schedule)

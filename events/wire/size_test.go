@@ -1,4 +1,4 @@
-package events_test
+package wire_test
 
 import (
 	"strings"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/pattern"
+	"github.com/coworks-go/cws/events/wire"
 )
 
 // sampleEvents are events with every kind of attribute, extension and data.
@@ -55,7 +56,7 @@ func sampleEvents(t testing.TB) []event.Event {
 // the event: it must be what Flatten makes of the envelope's JSON.
 func TestFlattenForMatchesFlatten(t *testing.T) {
 	for i, e := range sampleEvents(t) {
-		env, err := events.EnvelopeFor(e, "123456789012", "eu-west-1", []string{"arn:aws:events:rule/a", "b"})
+		env, err := wire.EnvelopeFor(e, "123456789012", "eu-west-1", []string{"arn:aws:events:rule/a", "b"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +80,7 @@ func TestEncodedSizeBound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bound := events.EncodedSizeBound(e); bound < len(b) || bound > 8*len(b) {
+		if bound := wire.EncodedSizeBound(e); bound < len(b) || bound > 8*len(b) {
 			t.Errorf("event %d: bound %d for %d bytes", i, bound, len(b))
 		}
 	}
@@ -102,7 +103,7 @@ func FuzzEncodedSizeBound(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if bound := events.EncodedSizeBound(e); bound < len(b) {
+		if bound := wire.EncodedSizeBound(e); bound < len(b) {
 			t.Fatalf("bound %d < %d bytes: %s", bound, len(b), b)
 		}
 	})
@@ -115,14 +116,14 @@ func TestCheckData(t *testing.T) {
 	e.SetType("t")
 	e.DataEncoded = []byte(`{"truncated":`)
 	e.SetDataContentType(event.ApplicationJSON)
-	if err := events.CheckData(e); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
+	if err := wire.CheckData(e); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
 		t.Errorf("invalid JSON data: %v", err)
 	}
-	if _, err := events.EncodeSQS(e); err == nil {
+	if _, err := wire.EncodeSQS(e); err == nil {
 		t.Error("EncodeSQS wrote invalid JSON data")
 	}
 	e.SetDataContentType("text/plain")
-	if err := events.CheckData(e); err != nil {
+	if err := wire.CheckData(e); err != nil {
 		t.Errorf("text data: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package http_test
+package async_test
 
 import (
 	"context"
@@ -10,20 +10,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 	"github.com/coworks-go/cws/transport/memory"
 )
 
 func TestEventsEndpoint(t *testing.T) {
-	app := newApp(t, &svc{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("tok")))
+	app := newApp(t, newShop())
 	q := memory.NewQueue("events", memory.WithMaxMessageSize(4096))
-	srv := httptest.NewServer(cwshttp.NewHandler(app, cwshttp.WithEventsEndpoint(q)))
+	srv := httptest.NewServer(cwshttp.NewHandler(app, cwshttp.WithEndpoint(async.EventsPath, async.Endpoint(app, q))))
 	defer srv.Close()
 
 	post := func(method, token string, header map[string]string, body string) (int, string, http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+cwshttp.EventsPath, strings.NewReader(body))
+		req, _ := http.NewRequest(method, srv.URL+async.EventsPath, strings.NewReader(body))
 		if token != "" {
 			req.Header.Set("Authorization", token)
 		}
@@ -90,7 +91,9 @@ func TestEventsEndpoint(t *testing.T) {
 		}
 	}
 	// The entries themselves are still served.
-	resp, err := http.Get(srv.URL + "/text")
+	req, _ := http.NewRequest("GET", srv.URL+"/text", nil)
+	req.Header.Set("Authorization", "tok")
+	resp, err := http.DefaultClient.Do(req)
 	if err == nil {
 		resp.Body.Close()
 	}

@@ -1,4 +1,4 @@
-package events_test
+package invoke_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -67,7 +68,7 @@ func (r *recorder) events() []event.Event {
 	return append([]event.Event(nil), r.got...)
 }
 
-func newDoor(t *testing.T, opts ...events.DoorOption) (*events.Door, *shop, *recorder) {
+func newDoor(t *testing.T, opts ...invoke.DoorOption) (*invoke.Door, *shop, *recorder) {
 	t.Helper()
 	t.Setenv("TOKEN", "secret") // the entries are guarded: the door is trusted
 	s := &shop{}
@@ -76,26 +77,26 @@ func newDoor(t *testing.T, opts ...events.DoorOption) (*events.Door, *shop, *rec
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	opts = append([]events.DoorOption{
-		events.WithReplier(events.ReplierFunc(func(addr string) (events.Publisher, error) {
+	opts = append([]invoke.DoorOption{
+		invoke.WithReplies(invoke.ReplyResolverFunc(func(_ context.Context, addr string) (events.Publisher, error) {
 			if addr != "memory://results" {
 				return nil, errors.New("unknown address")
 			}
 			return rec, nil
 		})),
-		events.WithDoorLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		invoke.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 	}, opts...)
-	return events.NewDoor(app, opts...), s, rec
+	return invoke.NewDoor(app, opts...), s, rec
 }
 
 func invocation(t *testing.T, method, target string, body any, replyTo string) *events.Message {
 	t.Helper()
-	e, err := events.NewInvocation("cws/test", method, target, body)
+	e, err := invoke.New("cws/test", method, target, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if replyTo != "" {
-		e.SetExtension(events.ExtReplyTo, replyTo)
+		e.SetExtension(invoke.ExtReplyTo, replyTo)
 	}
 	e.SetExtension(events.ExtTraceParent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	return &events.Message{Event: e, ReceiveCount: 1, Transport: "test"}
@@ -116,8 +117,8 @@ func TestDoorInvokesAndReplies(t *testing.T) {
 	}
 	r := got[0]
 	ext := r.Extensions()
-	if r.Type() != events.TypeResult || r.Source() != "cws/shop" || r.Subject() != "POST /" ||
-		ext[events.ExtStatus] != int32(201) || ext[events.ExtRequestID] != m.Event.ID() || ext[events.ExtRequestSource] != "cws/test" ||
+	if r.Type() != invoke.ResultType || r.Source() != "cws/shop" || r.Subject() != "POST /" ||
+		ext[invoke.ExtStatus] != int32(201) || ext[invoke.ExtRequestID] != m.Event.ID() || ext[invoke.ExtRequestSource] != "cws/test" ||
 		ext[events.ExtTraceParent] != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" ||
 		string(r.Data()) != `{"name":"pen"}` || r.DataContentType() != "application/json" {
 		t.Errorf("result %s", r)
@@ -154,7 +155,7 @@ func TestDoorFailures(t *testing.T) {
 	if err == nil || !events.IsPermanent(err) || !strings.Contains(err.Error(), "answered 404: gone for good") {
 		t.Errorf("client error: %v", err)
 	}
-	if got := rec.events(); len(got) != 1 || got[0].Extensions()[events.ExtStatus] != int32(404) || !json.Valid(got[0].Data()) {
+	if got := rec.events(); len(got) != 1 || got[0].Extensions()[invoke.ExtStatus] != int32(404) || !json.Valid(got[0].Data()) {
 		t.Errorf("the client error's result: %v", got)
 	}
 	if err := d.Handle(ctx, gone); err != nil {
@@ -195,7 +196,7 @@ func TestDoorReplyFailureIsRetried(t *testing.T) {
 func TestDoorRoutesAndInProgress(t *testing.T) {
 	var routed atomic.Int32
 	store := events.NewMemoryStore()
-	d, _, _ := newDoor(t, events.WithStore(store), events.WithRoute("order.completed", events.HandlerFunc(func(context.Context, *events.Message) error {
+	d, _, _ := newDoor(t, invoke.WithStore(store), invoke.WithRoute("order.completed", events.HandlerFunc(func(context.Context, *events.Message) error {
 		routed.Add(1)
 		return nil
 	})))
@@ -210,32 +211,5 @@ func TestDoorRoutesAndInProgress(t *testing.T) {
 	}
 	if err := d.Handle(context.Background(), busy); !errors.Is(err, events.ErrInProgress) {
 		t.Errorf("in progress: %v", err)
-	}
-}
-
-func TestDeduplicate(t *testing.T) {
-	var runs atomic.Int32
-	fail := errors.New("transient")
-	var failing atomic.Bool
-	h := events.Chain(events.HandlerFunc(func(context.Context, *events.Message) error {
-		runs.Add(1)
-		if failing.Load() {
-			return fail
-		}
-		return nil
-	}), events.Deduplicate(events.NewMemoryStore(), events.DefaultWindow, events.DefaultLease))
-	m := invocation(t, "GET", "/text", nil, "")
-	failing.Store(true)
-	if err := h.Handle(context.Background(), m); !errors.Is(err, fail) {
-		t.Fatalf("failure: %v", err)
-	}
-	failing.Store(false)
-	for range 3 {
-		if err := h.Handle(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if runs.Load() != 2 {
-		t.Errorf("runs %d, want 2 (the failure, then one success)", runs.Load())
 	}
 }

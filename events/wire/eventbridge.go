@@ -1,4 +1,4 @@
-package events
+package wire
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
+	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/pattern"
 )
 
@@ -64,7 +65,7 @@ func (env *Envelope) Event() (event.Event, error) {
 			err = e.Validate()
 		}
 		if err != nil {
-			return e, Permanentf("the detail of EventBridge event %s is a malformed CloudEvent: %v", env.ID, err)
+			return e, events.Permanentf("the detail of EventBridge event %s is a malformed CloudEvent: %v", env.ID, err)
 		}
 		return e, nil
 	}
@@ -85,10 +86,10 @@ func (env *Envelope) Event() (event.Event, error) {
 		e.SetExtension(ExtAWSRegion, env.Region)
 	}
 	if len(env.Detail) > 0 && !bytes.Equal(env.Detail, []byte("null")) {
-		setJSON(&e, env.Detail)
+		SetJSON(&e, env.Detail)
 	}
 	if err := e.Validate(); err != nil {
-		return e, Permanentf("EventBridge event %s is not a valid CloudEvent: %v", env.ID, err)
+		return e, events.Permanentf("EventBridge event %s is not a valid CloudEvent: %v", env.ID, err)
 	}
 	return e, nil
 }
@@ -105,7 +106,7 @@ func isCloudEvent(data []byte) bool {
 func ParseEnvelope(data []byte) (event.Event, error) {
 	var env Envelope
 	if err := jsonv2.Unmarshal(data, &env, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)); err != nil {
-		return event.Event{}, Permanentf("malformed EventBridge event: %v", err)
+		return event.Event{}, events.Permanentf("malformed EventBridge event: %v", err)
 	}
 	return env.Event()
 }
@@ -174,6 +175,32 @@ func EnvelopeHeader(e event.Event, account, region string, resources []string) E
 		Time: t.UTC().Truncate(time.Second), Region: region, Resources: resources}
 }
 
+// The EventBridge event a schedule rule fires.
+const (
+	ScheduledEventType   = "Scheduled Event"
+	ScheduledEventSource = "aws.events"
+)
+
+// ScheduledEvent returns the EventBridge event a schedule rule fires at t,
+// as EventBridge delivers it.
+func ScheduledEvent(ruleARN, account, region string, t time.Time) Envelope {
+	return Envelope{Version: "0", ID: uuid.NewString(), DetailType: ScheduledEventType, Source: ScheduledEventSource,
+		Account: account, Time: t.UTC(), Region: region, Resources: []string{ruleARN}, Detail: json.RawMessage("{}")}
+}
+
+// ScheduledPattern is the pattern that selects the Scheduled Events of a
+// rule: the local bus routes a schedule's events with it.
+func ScheduledPattern(ruleARN string) string {
+	b, _ := json.Marshal(map[string]any{"source": []string{ScheduledEventSource}, "detail-type": []string{ScheduledEventType},
+		"resources": []string{ruleARN}})
+	return string(b)
+}
+
+// RuleARN is the ARN of a rule on the default bus.
+func RuleARN(region, account, name string) string {
+	return "arn:aws:events:" + region + ":" + account + ":rule/" + name
+}
+
 // MaxPutEventsEntrySize is the size limit of one EventBridge PutEvents
 // entry (256 KB).
 const MaxPutEventsEntrySize = 256 * 1024
@@ -214,7 +241,7 @@ func CheckEntry(source, detailType, detail string, resources []string) error {
 		return err
 	}
 	if n := PutEventsEntrySize(source, detailType, detail, resources, true); n > MaxPutEventsEntrySize {
-		return fmt.Errorf("%w: the EventBridge entry is %d bytes, over the limit of %d", ErrTooLarge, n, MaxPutEventsEntrySize)
+		return fmt.Errorf("%w: the EventBridge entry is %d bytes, over the limit of %d", events.ErrTooLarge, n, MaxPutEventsEntrySize)
 	}
 	return nil
 }

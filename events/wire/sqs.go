@@ -1,4 +1,10 @@
-package events
+// Package wire holds the wire formats of events, plain data and functions,
+// one file per carrier: SQS messages (structured and binary mode), the
+// EventBridge envelope (what rules deliver, the Scheduled Event, the size
+// EventBridge counts), the CloudEvents HTTP binding of the local events
+// endpoint, and the size bounds the in-memory transports check. The
+// transports and doors share them; none imports an AWS client.
+package wire
 
 import (
 	"encoding/json"
@@ -8,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coworks-go/cws/events"
 )
 
 // MaxSQSMessageSize is the size limit of an SQS message cws sends: 256 KiB
@@ -45,7 +53,7 @@ func EncodeSQS(e event.Event) (string, error) {
 		return "", fmt.Errorf("encoding event %s: %w", e.ID(), err)
 	}
 	if len(b) > MaxSQSMessageSize {
-		return "", fmt.Errorf("%w: event %s is %d bytes as an SQS message, over the limit of %d", ErrTooLarge, e.ID(), len(b), MaxSQSMessageSize)
+		return "", fmt.Errorf("%w: event %s is %d bytes as an SQS message, over the limit of %d", events.ErrTooLarge, e.ID(), len(b), MaxSQSMessageSize)
 	}
 	return string(b), nil
 }
@@ -80,15 +88,20 @@ func DecodeSQS(body string, attrs map[string]string) (event.Event, error) {
 		}
 	}
 	if !json.Valid(data) {
-		return event.Event{}, Permanentf("the message is not a CloudEvent: its body is not JSON and it has no ce-specversion attribute")
+		return event.Event{}, events.Permanentf("the message is not a CloudEvent: its body is not JSON and it has no ce-specversion attribute")
 	}
 	if IsEnvelope(data) {
 		return ParseEnvelope(data)
 	}
-	return e, Permanentf("the message is not a CloudEvent: %v", err)
+	return e, events.Permanentf("the message is not a CloudEvent: %v", err)
 }
 
 func decodeBinary(body string, attrs map[string]string) (event.Event, error) {
+	switch v := attrs[AttrBinaryPrefix+"specversion"]; v {
+	case event.CloudEventsVersionV1, event.CloudEventsVersionV03:
+	default:
+		return event.Event{}, events.Permanentf("attribute ce-specversion %q: the binary-mode message is of no CloudEvents version this runtime reads (1.0, 0.3)", v)
+	}
 	e := event.New(attrs[AttrBinaryPrefix+"specversion"])
 	for k, v := range attrs {
 		name, ok := strings.CutPrefix(k, AttrBinaryPrefix)
@@ -110,7 +123,7 @@ func decodeBinary(body string, attrs map[string]string) (event.Event, error) {
 		case "time":
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				return e, Permanentf("attribute ce-time %q is not an RFC 3339 time", v)
+				return e, events.Permanentf("attribute ce-time %q is not an RFC 3339 time", v)
 			}
 			e.SetTime(t)
 		default:
@@ -125,25 +138,19 @@ func decodeBinary(body string, attrs map[string]string) (event.Event, error) {
 		e.SetDataContentType(ct)
 		e.DataEncoded = []byte(body)
 		if !utf8.ValidString(body) {
-			return e, Permanentf("the body of a binary-mode message is not text")
+			return e, events.Permanentf("the body of a binary-mode message is not text")
 		}
-		if ct == "" || isJSONType(ct) {
+		if ct == "" || IsJSON(ct) {
 			if ct == "" {
 				e.SetDataContentType(event.ApplicationJSON)
 			}
 			if !json.Valid(e.DataEncoded) {
-				return e, Permanentf("the body of a binary-mode message with content-type %q is not JSON", ct)
+				return e, events.Permanentf("the body of a binary-mode message with content-type %q is not JSON", ct)
 			}
 		}
 	}
 	if err := e.Validate(); err != nil {
-		return e, Permanentf("the binary-mode message is not a valid CloudEvent: %v", err)
+		return e, events.Permanentf("the binary-mode message is not a valid CloudEvent: %v", err)
 	}
 	return e, nil
-}
-
-func isJSONType(ct string) bool {
-	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
-	mt = strings.TrimSpace(mt)
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }

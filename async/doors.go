@@ -1,0 +1,210 @@
+// Package async is the CloudEvents doors of a service: every entry can be
+// invoked by a cws.invoke event, and the biz reactors run on schedules and
+// notifications, through one events.Handler (invoke.Door, with the reactors'
+// biz.Engine) whatever brings the event.
+//
+//   - Locally (cws run), the embedded default: an in-memory queue with its
+//     dead-letter queue and an in-memory bus whose rules send invocations
+//     and the reactors' subscriptions to the queue, a scheduler that fires
+//     the reactors' schedules, and POST /_cws/events on the local server.
+//     With CWS_QUEUE_URL (and a Cloud) it consumes that SQS queue instead.
+//   - On Lambda: the messages of an SQS event source mapping (partial batch
+//     responses, FIFO groups in order) and the events of EventBridge rule
+//     targets.
+//
+// Give the doors to cws.Main among the App's options:
+//
+//	cws.Main(NewOffice(), async.Doors())
+//
+// Without a Cloud they need no AWS SDK: locally everything runs in memory,
+// and on Lambda results, explicit dead letters and notifications have
+// nowhere to go (a reply address other than memory:// is refused). The
+// Cloud of package async/awscloud adds SQS, EventBridge and AWS replies
+// (awscloud.Doors()).
+package async
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/biz"
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/transport/queue"
+)
+
+// Environment variables of the doors.
+const (
+	// EnvQueueURL names an SQS queue (URL, ARN or name) that the local
+	// runtime consumes instead of its in-memory queue (needs a Cloud).
+	EnvQueueURL = "CWS_QUEUE_URL"
+	// EnvDeadLetterQueueURL is where the Lambda door sends messages that
+	// fail for good, with their reason (needs a Cloud). Without it they are
+	// reported failed, for the queue's redrive policy to dead-letter them.
+	EnvDeadLetterQueueURL = "CWS_DEAD_LETTER_QUEUE_URL"
+	// EnvEventBus is the EventBridge bus (name or ARN) where reactors
+	// publish their notification events, on Lambda and with CWS_QUEUE_URL
+	// (needs a Cloud).
+	EnvEventBus = "CWS_EVENT_BUS"
+	// EnvRulePrefix prefixes the names of the reactors' rules (see
+	// biz.WithRulePrefix).
+	EnvRulePrefix = "CWS_RULE_PREFIX"
+)
+
+// Names of the embedded default's queues and bus (memory://NAME as reply
+// addresses).
+const (
+	LocalQueue       = "cws-events"
+	LocalDeadLetters = "cws-dead-letters"
+	LocalBus         = "default"
+	// LocalMaxReceive is how many times the local queue delivers a message
+	// before dead-lettering it.
+	LocalMaxReceive = 5
+)
+
+// The account and region of the local bus's events.
+const (
+	localAccount = "000000000000"
+	localRegion  = "us-east-1"
+)
+
+// Cloud is what the doors need of a cloud's queues and buses. Package
+// async/awscloud implements it on AWS (SQS and EventBridge).
+type Cloud interface {
+	// ReplyResolver resolves the reply addresses of invocations that are
+	// not memory:// (an SQS queue URL or ARN, an EventBridge bus ARN).
+	invoke.ReplyResolver
+	// Queue opens the queue the local runtime consumes (CWS_QUEUE_URL): a
+	// name, URL or ARN.
+	Queue(ctx context.Context, name string) (Queue, error)
+	// Bus returns the publisher of an event bus (name or ARN), where the
+	// reactors' notifications go (CWS_EVENT_BUS).
+	Bus(ctx context.Context, name string) (events.Publisher, error)
+	// DeadLetters returns what sends the Lambda door's dead letters to the
+	// queue at url (CWS_DEAD_LETTER_QUEUE_URL).
+	DeadLetters(ctx context.Context, url string) (DeadLetterSender, error)
+}
+
+// Queue is a queue of a Cloud: consumed by a worker, published to.
+type Queue interface {
+	events.Publisher
+	// Consumer returns a worker of the queue.
+	Consumer(opts ...queue.Option) *queue.Worker
+	// URL is the queue's address, for the log.
+	URL() string
+}
+
+// DeadLetterSender sends a message that failed for good to a dead-letter
+// queue, with the reason and where it came from (source).
+type DeadLetterSender interface {
+	SendDeadLetter(ctx context.Context, source string, d queue.Delivery, reason string) error
+}
+
+// Option configures the doors.
+type Option func(*doors)
+
+// WithCloud gives the doors a cloud: SQS queues, event buses and AWS reply
+// addresses (awscloud.New).
+func WithCloud(c Cloud) Option { return func(d *doors) { d.cloud = c } }
+
+// WithStore sets the idempotency store of invocations and reactors
+// (default: one events.MemoryStore per process).
+func WithStore(s events.Store) Option { return func(d *doors) { d.store = s } }
+
+// WithWorker sets options of the queue workers, local and on Lambda
+// (concurrency, visibility, backoff...).
+func WithWorker(opts ...queue.Option) Option {
+	return func(d *doors) { d.worker = append(d.worker, opts...) }
+}
+
+// doors implements cws.Door.
+type doors struct {
+	runtime.EmptyOption
+	cloud  Cloud
+	store  events.Store
+	worker []queue.Option
+}
+
+// Doors returns the CloudEvents doors, to give cws.Main among the App's
+// options.
+func Doors(opts ...Option) cws.Door {
+	d := &doors{store: events.NewMemoryStore()}
+	for _, opt := range opts {
+		opt(d)
+	}
+	return d
+}
+
+// reactorsOf returns the reactors of a service with a Reactors method.
+func reactorsOf(app *runtime.App) map[string]biz.Reactor {
+	if p, ok := app.Service().(biz.Provider); ok {
+		return p.Reactors()
+	}
+	return nil
+}
+
+// newEngine returns the engine of the service's reactors (nil without any),
+// calling the entries in process and publishing through pub (nil: no
+// publisher).
+func (d *doors) newEngine(app *runtime.App, pub events.Publisher) (*biz.Engine, error) {
+	reactors := reactorsOf(app)
+	if len(reactors) == 0 {
+		return nil, nil
+	}
+	copts := []biz.ClientOption{biz.WithApp(app), biz.WithSource("cws/" + app.Name())}
+	if pub != nil {
+		copts = append(copts, biz.WithPublisher(pub))
+	}
+	return biz.NewEngine(reactors, biz.WithClient(biz.NewClient(copts...)), biz.WithLogger(app.Logger()),
+		biz.WithStore(d.store), biz.WithRulePrefix(os.Getenv(EnvRulePrefix)))
+}
+
+// newDoor returns the invocation door of app, with the reactors' engine
+// for the other events.
+func (d *doors) newDoor(app *runtime.App, replies invoke.ReplyResolver, engine *biz.Engine) *invoke.Door {
+	opts := []invoke.DoorOption{invoke.WithLogger(app.Logger()), invoke.WithStore(d.store), invoke.WithReplies(replies)}
+	if engine != nil {
+		opts = append(opts, invoke.WithNotifications(engine))
+	}
+	return invoke.NewDoor(app, opts...)
+}
+
+// needCloud is the error of a setting that needs a Cloud.
+func needCloud(env string) error {
+	return fmt.Errorf("%s is set, but these doors have no cloud to reach it: give cws.Main awscloud.Doors() (or async.Doors(async.WithCloud(...)))", env)
+}
+
+// notifications returns where the reactors publish: CWS_EVENT_BUS of the
+// cloud, or fallback.
+func (d *doors) notifications(ctx context.Context, fallback events.Publisher) (events.Publisher, error) {
+	bus := os.Getenv(EnvEventBus)
+	if bus == "" {
+		return fallback, nil
+	}
+	if d.cloud == nil {
+		return nil, needCloud(EnvEventBus)
+	}
+	return d.cloud.Bus(ctx, bus)
+}
+
+// RunMode implements cws.ModeRunner: CWS_MODE=reactors prints the
+// reactors' rules as JSON.
+func (d *doors) RunMode(ctx context.Context, app *runtime.App, mode string, w io.Writer) (bool, error) {
+	if mode != "reactors" {
+		return false, nil
+	}
+	rules := []biz.Rule{}
+	if engine, err := d.newEngine(app, nil); err != nil {
+		return true, err
+	} else if engine != nil {
+		rules = engine.Rules(time.Now().UTC())
+	}
+	return true, writeJSON(w, rules)
+}
+
+var _ cws.ModeRunner = (*doors)(nil)

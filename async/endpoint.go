@@ -1,0 +1,79 @@
+package async
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/events/wire"
+	"github.com/coworks-go/cws/runtime"
+	cwshttp "github.com/coworks-go/cws/transport/http"
+)
+
+// EventsPath is where the local server takes CloudEvents.
+const EventsPath = "/_cws/events"
+
+// Endpoint is the local server's POST /_cws/events: CloudEvents in the HTTP
+// binding (binary, structured or batched), guarded by the App's authorizer
+// (App.Guard), published to pub (the runtime's queue). It answers 202 with
+// the ids once they are queued, and problem+json otherwise: 400 with the
+// reason for an invalid event, 401/403 without a good token, 405 for
+// another method, 413 for an event over the limit, 503 when the queue
+// refuses.
+func Endpoint(app *runtime.App, pub events.Publisher) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem := func(p *runtime.Problem, header ...string) {
+			resp := runtime.ProblemResponse(p, EventsPath)
+			for i := 0; i+1 < len(header); i += 2 {
+				resp.Header.Set(header[i], header[i+1])
+			}
+			cwshttp.WriteResponse(w, resp)
+		}
+		if r.Method != http.MethodPost {
+			problem(runtime.NewProblem(http.StatusMethodNotAllowed, "%s takes POST", EventsPath), "Allow", http.MethodPost)
+			return
+		}
+		if p := app.Guard(r.Context(), r.Header.Get("Authorization")); p != nil {
+			problem(p)
+			return
+		}
+		body := http.MaxBytesReader(w, r.Body, runtime.DefaultMaxBodyBytes)
+		evs, err := wire.DecodeHTTP(r.Header, body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				problem(runtime.NewProblem(http.StatusRequestEntityTooLarge, "the body exceeds %d bytes", mbe.Limit))
+				return
+			}
+			problem(runtime.BadRequest("not a CloudEvent: %v", err))
+			return
+		}
+		ids := make([]string, len(evs))
+		for i, e := range evs {
+			if err := e.Validate(); err != nil {
+				problem(runtime.BadRequest("event %d is not a valid CloudEvent: %v", i+1, err))
+				return
+			}
+			if e.Type() == invoke.Type {
+				if _, err := invoke.Parse(e); err != nil {
+					problem(runtime.BadRequest("event %s: %v", e.ID(), err))
+					return
+				}
+			}
+			ids[i] = e.ID()
+		}
+		if err := pub.Publish(r.Context(), evs...); err != nil {
+			if errors.Is(err, events.ErrTooLarge) {
+				problem(runtime.NewProblem(http.StatusRequestEntityTooLarge, "%v", err))
+				return
+			}
+			problem(runtime.NewProblem(http.StatusServiceUnavailable, "queuing the events: %v", err))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_ = json.NewEncoder(w).Encode(map[string]any{"accepted": len(ids), "ids": ids})
+	})
+}
