@@ -148,7 +148,9 @@ func (b *lambdaBatch) Delete(_ context.Context, ds []queue.Delivery) error {
 
 // ChangeVisibility implements queue.Queue: the message stays a failure;
 // it comes back after the queue's visibility timeout.
-func (b *lambdaBatch) ChangeVisibility(context.Context, queue.Delivery, time.Duration) error { return nil }
+func (b *lambdaBatch) ChangeVisibility(context.Context, queue.Delivery, time.Duration) error {
+	return nil
+}
 
 // DeadLetter implements queue.Queue.
 func (b *lambdaBatch) DeadLetter(ctx context.Context, d queue.Delivery, reason string) error {

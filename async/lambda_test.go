@@ -1,12 +1,9 @@
 package async_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,11 +13,10 @@ import (
 	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/internal/testutil"
 	cwslambda "github.com/coworks-go/cws/transport/lambda"
 	"github.com/coworks-go/cws/transport/queue"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // lambdaDoor is the Lambda door of the shop with the CloudEvents doors'
 // events handler (h, or the shop's invocation door).
@@ -40,42 +36,9 @@ func lambdaDoor(t testing.TB, h events.Handler, dlq async.DeadLetterSender) *cws
 // invocation are the batch's failures; in a FIFO batch a failure fails the
 // rest of its group; a refused EventBridge event fails the invocation.
 func TestLambdaGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/lambda/*.json")
-	if len(files) == 0 {
-		t.Fatal("no events in testdata/lambda")
-	}
-	for _, path := range files {
-		name := strings.TrimSuffix(filepath.Base(path), ".json")
-		t.Run(name, func(t *testing.T) {
-			payload, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := lambdaDoor(t, nil, nil).Invoke(context.Background(), payload)
-			if err != nil {
-				out, _ = json.Marshal(map[string]string{"error": err.Error()})
-			}
-			var got bytes.Buffer
-			if err := json.Indent(&got, out, "", "  "); err != nil {
-				t.Fatalf("response is not JSON: %s", out)
-			}
-			got.WriteByte('\n')
-			golden := filepath.Join("testdata/lambda", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("response differs from %s:\n%s\nwant\n%s", golden, got.Bytes(), want)
-			}
-		})
-	}
+	testutil.GoldenEvents(t, "testdata/lambda", func(ctx context.Context, payload []byte) ([]byte, error) {
+		return lambdaDoor(t, nil, nil).Invoke(ctx, payload)
+	})
 }
 
 // deadLetters records the dead letters sent to it.

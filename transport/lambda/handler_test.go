@@ -1,24 +1,17 @@
 package lambda_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	"github.com/coworks-go/cws/runtime/cwsgen"
 	cwslambda "github.com/coworks-go/cws/transport/lambda"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const token = "golden-token"
 
@@ -104,44 +97,7 @@ func newHandler(t testing.TB) *cwslambda.Handler {
 // TestGolden hands every event of testdata to the handler and compares the
 // response with its golden file (go test -update rewrites them).
 func TestGolden(t *testing.T) {
-	h := newHandler(t)
-	events, _ := filepath.Glob("testdata/*.json")
-	if len(events) == 0 {
-		t.Fatal("no events in testdata")
-	}
-	for _, path := range events {
-		name := strings.TrimSuffix(filepath.Base(path), ".json")
-		t.Run(name, func(t *testing.T) {
-			payload, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := h.Invoke(context.Background(), payload)
-			var got bytes.Buffer
-			if err != nil {
-				enc, _ := json.Marshal(map[string]string{"error": err.Error()})
-				out = enc
-			}
-			if err := json.Indent(&got, out, "", "  "); err != nil {
-				t.Fatalf("response is not JSON: %s", out)
-			}
-			got.WriteByte('\n')
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("response differs from %s:\n%s\nwant\n%s", golden, got.Bytes(), want)
-			}
-		})
-	}
+	testutil.GoldenEvents(t, "testdata", newHandler(t).Invoke)
 }
 
 func TestInvalidPayload(t *testing.T) {
