@@ -7,7 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/coworks-go/cws/internal/cli"
+	"github.com/coworks-go/cws/cmd/cws/internal/cli"
 )
 
 func main() {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coworks-go/cws/internal/gen"
+	"github.com/coworks-go/cws/cmd/cws/internal/gen"
 )
 
 // writePkg writes files into dir/rel.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/joho/godotenv"
 
-	"github.com/coworks-go/cws/internal/gen"
+	"github.com/coworks-go/cws/cmd/cws/internal/gen"
 )
 
 // pkgInfo is what `go list` says of the package to build.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/coworks-go/cws"
 	"github.com/coworks-go/cws/async"
-	"github.com/coworks-go/cws/internal/gen"
+	"github.com/coworks-go/cws/cmd/cws/internal/gen"
 )
 
 // stopTimeout is how long run waits for the service to shut down on SIGTERM

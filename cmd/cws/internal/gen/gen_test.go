@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coworks-go/cws/internal/gen"
+	"github.com/coworks-go/cws/cmd/cws/internal/gen"
 )
 
 const source = `package shop
@@ -150,7 +150,7 @@ func TestScanErrors(t *testing.T) {
 }
 
 // repoRoot is the root of this module.
-const repoRoot = "../.."
+const repoRoot = "../../../.."
 
 // TestCommittedFilesUpToDate fails when a committed description file no
 // longer matches the types it describes: run `make gen`.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coworks-go/cws/internal/gen"
+	"github.com/coworks-go/cws/cmd/cws/internal/gen"
 )
 
 func newGenCmd() *cobra.Command {

@@ -171,7 +171,7 @@ func sourceDir() string {
 		return ""
 	}
 	dir := filepath.Dir(file)
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 6; i++ {
 		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
 			if modfile.ModulePath(data) == ModulePath {
 				return dir
