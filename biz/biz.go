@@ -4,11 +4,12 @@
 // alerts, invoicing.
 //
 // A reactor is a value with Subscriptions and React. A service lists its
-// reactors with a Reactors method; cws.Main then runs them beside its
-// entries: locally, the embedded scheduler fires the schedules and the
-// in-memory bus matches the patterns; deployed, each subscription is an
-// EventBridge rule (Rules) whose target is the service's queue or function,
-// and the Engine routes what arrives to the reactor it is for.
+// reactors with a Reactors method; cws.Main runs them beside its entries
+// through the CloudEvents doors it is given (package async): locally, the
+// embedded scheduler fires the schedules and the in-memory bus matches the
+// patterns; deployed, each subscription is an EventBridge rule (Engine.Rules,
+// awscloud.PutRules) whose target is the service's queue or function, and the
+// Engine routes what arrives to the reactor it is for.
 package biz
 
 import (

@@ -18,8 +18,8 @@ func Recover(log *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return HandlerFunc(func(ctx context.Context, m *Message) (err error) {
 			defer func() {
-				if perr := panics.Catch(ctx, log, recover(), "handler panicked", "event", m.Event.ID(), "transport", m.Transport); perr != nil {
-					err = perr
+				if p := recover(); p != nil {
+					err = panics.Catch(ctx, log, p, "handler panicked", "event", m.Event.ID(), "transport", m.Transport)
 				}
 			}()
 			return next.Handle(ctx, m)

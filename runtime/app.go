@@ -13,8 +13,9 @@
 // Parameters after the context are path segments; a final struct or map
 // parameter takes the keyword parameters, from the query string for GET and
 // HEAD and from the body otherwise. New builds an App from a service; its
-// Serve method is the one dispatch path every door (transport/http,
-// transport/lambda) goes through.
+// Serve method is the one dispatch path every door goes through:
+// transport/http, transport/lambda, and the invocation events of
+// events/invoke. The code cws gen writes calls package runtime/cwsgen.
 package runtime
 
 import (
@@ -351,7 +352,8 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	st := &callState{Context: ctx, req: req, app: a}
 	ctx = st
 	defer func() {
-		if err := panics.Catch(ctx, a.log, recover(), "entry panicked", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path); err != nil {
+		if p := recover(); p != nil {
+			_ = panics.Catch(ctx, a.log, p, "entry panicked", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path)
 			resp = ProblemResponse(&Problem{Title: http.StatusText(500), Status: 500}, req.Path)
 		}
 	}()

@@ -21,10 +21,16 @@ type Error struct {
 // Error implements error.
 func (e *Error) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
-// Catch returns nil when p (what recover returned) is nil; otherwise it
-// logs msg with the panic, its stack and attrs, and returns the *Error. Call
-// it in a deferred function: defer func() { err = panics.Catch(ctx, log,
-// recover(), "handler panicked") }().
+// Catch logs msg with the panic p (what recover returned), its stack and
+// attrs, and returns the *Error; nil when p is nil. Call it from a deferred
+// function once recover has returned a panic, so that the attributes cost
+// nothing on the way out of a call that did not panic:
+//
+//	defer func() {
+//		if p := recover(); p != nil {
+//			err = panics.Catch(ctx, log, p, "handler panicked", "event", id)
+//		}
+//	}()
 func Catch(ctx context.Context, log *slog.Logger, p any, msg string, attrs ...any) error {
 	if p == nil {
 		return nil

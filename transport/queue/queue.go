@@ -1,10 +1,12 @@
 // Package queue is the consumer machinery shared by the queue transports:
-// the in-memory queue of the local runtime (transport/memory) and SQS
-// (transport/sqs). A Worker receives messages from a Queue in batches and
-// hands them to a handler with the semantics of docs/cloudevents.md:
-// concurrent handlers, visibility extended for slow ones, retries with
-// backoff through visibility, dead letters with their reason, FIFO groups in
-// order, graceful shutdown and reconnection with backoff.
+// the in-memory queue of the local runtime (transport/memory), SQS
+// (transport/sqs), and the SQS events Lambda hands a function (the async
+// doors, through Worker.HandleBatch). A Worker receives messages from a Queue
+// in batches and hands them to a handler with the semantics of
+// docs/cloudevents.md: concurrent handlers, panics recovered
+// (events.Recover), visibility extended for slow ones, retries with backoff
+// through visibility, dead letters with their reason, FIFO groups in order,
+// graceful shutdown and reconnection with backoff.
 package queue
 
 import (

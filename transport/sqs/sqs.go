@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/transport/queue"
@@ -254,10 +253,5 @@ func (q *Queue) Consumer(opts ...queue.Option) *queue.Worker {
 	if q.fifo {
 		opts = append([]queue.Option{queue.WithFIFO()}, opts...)
 	}
-	return queue.New(q, Decode, "sqs", opts...)
-}
-
-// Decode is the queue.Decoder of SQS messages: wire.DecodeSQS.
-func Decode(d queue.Delivery) (event.Event, error) {
-	return wire.DecodeSQS(d.Body, d.Attributes)
+	return queue.New(q, queue.DecodeSQS, "sqs", opts...)
 }

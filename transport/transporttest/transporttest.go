@@ -1,6 +1,7 @@
 // Package transporttest is the conformance suite every queue transport must
-// pass (the in-memory queue, SQS, EventBridge to SQS), in the way of
-// Watermill's pub/sub tests: delivery, at-least-once under handler
+// pass (the in-memory queue and bus, SQS, EventBridge to SQS, and the Lambda
+// SQS path through EventSourceMapping), in the way of Watermill's pub/sub
+// tests: delivery, at-least-once under handler
 // failure, dead letters after N receives and with a reason, partial batch
 // failure, FIFO order, redelivery after a consumer dies mid-batch, graceful
 // shutdown, malformed messages, oversize events and duplicate suppression.
