@@ -5,7 +5,12 @@
 //     against the same work hand-written on net/http (the floor), on chi and
 //     on huma;
 //   - the Lambda door, from event payload to response payload, against
-//     aws-lambda-go-api-proxy with chi.
+//     aws-lambda-go-api-proxy with chi;
+//   - the in-memory queue and bus against Watermill's GoChannel, the SQS
+//     worker against a plain aws-sdk-go-v2 loop (on LocalStack);
+//   - the cold start: examples/crud's binary against a bare aws-lambda-go
+//     handler (size, package init, exec to the Runtime API's first /next)
+//     and the local server against a hand-written net/http one.
 //
 // It is a module of its own so that chi, huma and api-proxy stay out of the
 // runtime's dependencies.
