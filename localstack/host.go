@@ -16,20 +16,23 @@ import (
 )
 
 // hostEnv is the environment of a LocalStack host process listening on
-// port, keeping its files in dir.
-func hostEnv(port int, dir string, services []string) []string {
+// port, keeping its files in dir, with cws's plugin (in pluginDir) on its
+// PYTHONPATH and, when executor is set, its Lambda executor running that
+// cws command.
+func hostEnv(port int, dir string, services []string, pluginDir, executor string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		// The process gets its own settings, not a caller's LocalStack ones.
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "GATEWAY_LISTEN", "LOCALSTACK_HOST", "SERVICES", "PERSISTENCE", "DEBUG":
+		case "GATEWAY_LISTEN", "LOCALSTACK_HOST", "SERVICES", "PERSISTENCE", "DEBUG", "PYTHONPATH",
+			"LAMBDA_RUNTIME_EXECUTOR", EnvExecutorBinary, "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES":
 			continue
 		}
 		env = append(env, kv)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	return append(env,
+	env = append(env,
 		"GATEWAY_LISTEN="+addr,
 		"LOCALSTACK_HOST=localhost:"+strconv.Itoa(port),
 		"SQS_ENDPOINT_STRATEGY=path", // queue URLs without DNS tricks
@@ -42,7 +45,15 @@ func hostEnv(port int, dir string, services []string) []string {
 		// LocalStack believe it runs in its container.
 		"OVERRIDE_IN_DOCKER=0",
 		"FILESYSTEM_ROOT="+dir,
+		// cws's plugins: the resource catalog (so that CloudFormation refuses
+		// only the types it cannot create, loudly) and the Lambda executor.
+		"PYTHONPATH="+pluginDir,
+		"CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES=0",
 	)
+	if executor != "" {
+		env = append(env, "LAMBDA_RUNTIME_EXECUTOR="+ExecutorName, EnvExecutorBinary+"="+executor)
+	}
+	return env
 }
 
 // process is a LocalStack host process.
@@ -71,9 +82,13 @@ func spawn(ctx context.Context, o *options, port int, detached bool) (*process, 
 		return nil, err
 	}
 	defer logf.Close()
+	pluginDir, err := installPlugin(o)
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(python, "-m", "localstack.runtime.main")
 	cmd.Dir = dir
-	cmd.Env = hostEnv(port, dir, o.services)
+	cmd.Env = hostEnv(port, dir, o.services, pluginDir, o.executor)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = procAttr(detached)
 	if err := cmd.Start(); err != nil {
@@ -160,6 +175,8 @@ type daemonState struct {
 	Endpoint string `json:"endpoint"`
 	Dir      string `json:"dir"`
 	Log      string `json:"log"`
+	// Executor is the cws command its Lambda executor runs ("" for none).
+	Executor string `json:"executor,omitempty"`
 }
 
 func statePath(o *options) string { return filepath.Join(installDir(o), "daemon.json") }
@@ -181,6 +198,10 @@ func readState(o *options) (*daemonState, error) {
 func runningDaemon(ctx context.Context, o *options) (*Instance, bool) {
 	st, err := readState(o)
 	if err != nil || !alive(st.PID) {
+		return nil, false
+	}
+	if o.executor != "" && st.Executor == "" {
+		o.log.Info("the LocalStack daemon runs no Lambda executor: not used", "endpoint", st.Endpoint)
 		return nil, false
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -223,7 +244,7 @@ func StartDaemon(ctx context.Context, opts ...Option) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := daemonState{PID: p.cmd.Process.Pid, Endpoint: p.endpoint, Dir: p.dir, Log: p.log}
+	st := daemonState{PID: p.cmd.Process.Pid, Endpoint: p.endpoint, Dir: p.dir, Log: p.log, Executor: o.executor}
 	b, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.WriteFile(statePath(o), b, 0o644); err != nil {
 		_ = p.stop(ctx)

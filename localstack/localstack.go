@@ -35,8 +35,9 @@ const Version = "4.14.0"
 // Image is the LocalStack Docker image testcontainers runs.
 const Image = "localstack/localstack:" + Version
 
-// DefaultServices are the services Start waits for.
-var DefaultServices = []string{"sqs", "events", "sts", "iam"}
+// DefaultServices are the services a host process runs and Start waits
+// for: every service cws uses.
+var DefaultServices = []string{"sqs", "events", "lambda", "apigateway", "cloudformation", "s3", "iam", "sts", "logs", "stepfunctions"}
 
 // Source says how Start got its endpoint.
 type Source string
@@ -96,6 +97,7 @@ type options struct {
 	cacheDir     string
 	python       string
 	startTimeout time.Duration
+	executor     string
 	docker       func(ctx context.Context) error
 	env          func(string) string
 }
@@ -121,6 +123,12 @@ func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = di
 // (default: $CWS_PYTHON, else python3.13 on PATH, else pyenv's 3.13, else
 // python3 when it is 3.13 or later).
 func WithPython(path string) Option { return func(o *options) { o.python = path } }
+
+// WithLambdaExecutor makes a host process run Lambda functions without
+// Docker, with LocalStack's cws executor: bin is the cws command, whose
+// `cws localstack lambda-env` each execution environment runs. Without it
+// a host process has no Lambda executor (functions fail to start).
+func WithLambdaExecutor(bin string) Option { return func(o *options) { o.executor = bin } }
 
 // WithStartTimeout bounds the wait for a ready LocalStack (default 3
 // minutes).

@@ -58,7 +58,12 @@ func testOptions(env map[string]string, docker error) []Option {
 }
 
 func TestStartFromEnvironment(t *testing.T) {
-	srv := fakeLocalStack(t, 2, map[string]string{"sqs": "running", "events": "available", "sts": "available", "iam": "available"})
+	all := map[string]string{}
+	for _, svc := range DefaultServices {
+		all[svc] = "available"
+	}
+	all["sqs"] = "running"
+	srv := fakeLocalStack(t, 2, all)
 	for _, v := range []string{"LOCALSTACK_ENDPOINT", "AWS_ENDPOINT_URL"} {
 		inst, err := Start(context.Background(), testOptions(map[string]string{v: srv.URL + "/"}, errors.New("unused"))...)
 		if err != nil {
@@ -170,7 +175,8 @@ func TestInstallReusesAMarkedVenv(t *testing.T) {
 func TestHostEnv(t *testing.T) {
 	t.Setenv("SERVICES", "s3")
 	t.Setenv("GATEWAY_LISTEN", "0.0.0.0:4566")
-	env := hostEnv(4599, "/tmp/x", []string{"sqs", "events"})
+	t.Setenv("LAMBDA_RUNTIME_EXECUTOR", "docker")
+	env := hostEnv(4599, "/tmp/x", []string{"sqs", "events"}, "/tmp/plugin", "/usr/local/bin/cws")
 	get := func(k string) []string {
 		var vs []string
 		for _, kv := range env {
@@ -183,10 +189,34 @@ func TestHostEnv(t *testing.T) {
 	for k, want := range map[string]string{
 		"GATEWAY_LISTEN": "127.0.0.1:4599", "LOCALSTACK_HOST": "localhost:4599", "SQS_ENDPOINT_STRATEGY": "path",
 		"DNS_ADDRESS": "0", "SERVICES": "sqs,events", "OVERRIDE_IN_DOCKER": "0", "FILESYSTEM_ROOT": "/tmp/x",
+		"PYTHONPATH": "/tmp/plugin", "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "0", "LAMBDA_RUNTIME_EXECUTOR": "cws",
+		EnvExecutorBinary: "/usr/local/bin/cws",
 	} {
 		if got := get(k); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
+	}
+}
+
+// The plugin is written once per content into the cache directory, as
+// LocalStack finds it: a package with its entry points.
+func TestInstallPlugin(t *testing.T) {
+	o := newOptions([]Option{WithCacheDir(t.TempDir())})
+	dir, err := installPlugin(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"cws_localstack/__init__.py", "cws_localstack-1.0.dist-info/METADATA", "cws_localstack-1.0.dist-info/entry_points.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	ep, _ := os.ReadFile(filepath.Join(dir, "cws_localstack-1.0.dist-info/entry_points.txt"))
+	if !strings.Contains(string(ep), "[localstack.lambda.runtime_executor]\ncws = cws_localstack:CwsRuntimeExecutorPlugin") {
+		t.Errorf("entry points: %s", ep)
+	}
+	if again, err := installPlugin(o); err != nil || again != dir {
+		t.Errorf("second install: %s %v", again, err)
 	}
 }
 

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -47,8 +50,12 @@ Integration tests reuse a running one; otherwise they start their own.`,
 		Short: "Start a LocalStack host process in the background (installing it first if needed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
 			inst, err := localstack.StartDaemon(cmd.Context(), localstack.WithProgress(cmd.ErrOrStderr()),
-				localstack.WithServices(servicesList()...))
+				localstack.WithServices(servicesList()...), localstack.WithLambdaExecutor(self))
 			if err != nil {
 				return err
 			}
@@ -89,6 +96,21 @@ Integration tests reuse a running one; otherwise they start their own.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(install, start, stop, status)
+	var listen, code string
+	lambdaEnv := &cobra.Command{
+		Use:    "lambda-env --listen ADDR --code DIR",
+		Short:  "One execution environment of LocalStack's cws Lambda executor (LocalStack runs it)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			dieWithParent()
+			return localstack.ServeExecutor(ctx, localstack.ExecutorConfig{Listen: listen, Code: code, Env: os.Environ(), Log: cmd.ErrOrStderr()})
+		},
+	}
+	lambdaEnv.Flags().StringVar(&listen, "listen", "127.0.0.1:9563", "where LocalStack sends invocations")
+	lambdaEnv.Flags().StringVar(&code, "code", ".", "the function's code directory, with its bootstrap")
+	cmd.AddCommand(install, start, stop, status, lambdaEnv)
 	return cmd
 }
