@@ -458,3 +458,26 @@ func TestEventsPutLocal(t *testing.T) {
 	}
 	c.stop()
 }
+
+// TestInvokeOnRuntime runs examples/crud's Lambda binary under a Lambda
+// Runtime API: two events to one environment, the first a cold start.
+func TestInvokeOnRuntime(t *testing.T) {
+	ev := "examples/crud/events/get-content.json"
+	out, errOut, code := runCws(t, repoRoot, nil, "invoke", "./examples/crud", "--runtime", "--event", ev, "--event", ev)
+	if code != 0 || strings.Count(out, `"body": "get content with hello and world"`) != 2 {
+		t.Fatalf("invoke --runtime: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var reports []string
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.HasPrefix(l, "REPORT RequestId: ") {
+			reports = append(reports, l)
+		}
+	}
+	if len(reports) != 2 || !strings.Contains(reports[0], "Init Duration: ") || strings.Contains(reports[1], "Init Duration") {
+		t.Errorf("reports: %q", reports)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "invoke", "./examples/crud", "--event", ev, "--event", ev)
+	if code != 2 || !strings.Contains(errOut, "--runtime") {
+		t.Errorf("several events without --runtime: exit %d %s", code, errOut)
+	}
+}

@@ -115,16 +115,21 @@ func build(ctx context.Context, dir, pkg, bin string, warn io.Writer) (*pkgInfo,
 
 // compile generates the description files of a listed main package's
 // services and blueprints, then builds it into bin.
-func compile(ctx context.Context, dir string, info *pkgInfo, bin string, warn io.Writer) error {
+func compile(ctx context.Context, dir string, info *pkgInfo, bin string, warn io.Writer, flags ...string) error {
 	if info.Name != "main" {
 		return fmt.Errorf("package %s is not a main package (it is package %s)", info.ImportPath, info.Name)
 	}
 	if err := generateFor(info, warn); err != nil {
 		return err
 	}
-	_, err := goCmd(ctx, dir, "build", "-o", bin, info.ImportPath)
+	_, err := goCmd(ctx, dir, append(append([]string{"build"}, flags...), "-o", bin, info.ImportPath)...)
 	return err
 }
+
+// lambdaBuildFlags build a binary as Lambda runs it: trimmed, stripped,
+// without the RPC mode of the go1.x runtime (aws-lambda-go's
+// lambda.norpc), as provided.al2023 runs a bootstrap.
+var lambdaBuildFlags = []string{"-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc"}
 
 // stageEnv returns the environment of the service: the process environment,
 // with CWS_STAGE set, over the variables of .env and then .env.<stage> found
