@@ -47,6 +47,10 @@ type Outcome struct {
 	ContentType string
 	Body        []byte
 	Binary      bool
+	// Refused is the reason of a permanent failure, empty after a success:
+	// a duplicate of a refused event is refused again with it (and so
+	// dead-lettered, never acknowledged as if it had succeeded).
+	Refused string
 }
 
 // Handler handles one delivered message. A nil error acknowledges it; a

@@ -98,8 +98,8 @@ func TestDeduplicate(t *testing.T) {
 	if err := h.Handle(ctx, message("b")); !events.IsPermanent(err) {
 		t.Errorf("permanent: %v", err)
 	}
-	if err := h.Handle(ctx, message("b")); err != nil || runs != 3 {
-		t.Errorf("duplicate of a permanent failure: %v, %d runs", err, runs)
+	if err := h.Handle(ctx, message("b")); !events.IsPermanent(err) || err.Error() != "refused" || runs != 3 {
+		t.Errorf("duplicate of a permanent failure: %v, %d runs; want it refused again, not run", err, runs)
 	}
 	// Another delivery holds the claim: retried later.
 	if begun, _, _ := store.Begin(ctx, events.Key(message("c").Event), time.Minute); !begun {

@@ -143,9 +143,12 @@ type Dedup struct {
 
 // Deduplicate is middleware that handles each event once (by key) within
 // the window, the idempotency of every consumer:
-//   - a duplicate of an event already handled runs nothing and is
-//     acknowledged, with the recorded outcome in m.Outcome (the invocation
-//     door sends its result again);
+//   - a duplicate of an event already handled runs nothing and gets the
+//     recorded outcome in m.Outcome (the invocation door sends its result
+//     again); it is acknowledged after a success, and refused again with
+//     the same reason after a permanent failure, so that it goes where
+//     refused events go (a dead-letter queue, or a queue's redrive policy
+//     after the Lambda door reports it failed);
 //   - a duplicate arriving while the first delivery is being handled is
 //     retried later (ErrInProgress);
 //   - a retryable failure (or a panic turned into one by Recover inside it)
@@ -183,8 +186,11 @@ func Deduplicate(d Dedup) Middleware {
 					return ErrInProgress
 				}
 				d.Log.InfoContext(ctx, "duplicate: handled already, not run again", "event", m.Event.ID(), "source", m.Event.Source(),
-					"status", done.Status)
+					"status", done.Status, "refused", done.Refused)
 				m.Outcome = done
+				if done.Refused != "" {
+					return Permanent(errors.New(done.Refused))
+				}
 				return nil
 			}
 			err = next.Handle(ctx, m)
@@ -197,6 +203,9 @@ func Deduplicate(d Dedup) Middleware {
 			var o Outcome
 			if m.Outcome != nil {
 				o = *m.Outcome
+			}
+			if err != nil {
+				o.Refused = err.Error()
 			}
 			if ferr := d.Store.Finish(ctx, key, o, d.Window); ferr != nil {
 				d.Log.ErrorContext(ctx, "idempotency store: recording the outcome", "event", m.Event.ID(), "error", ferr)

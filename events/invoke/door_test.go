@@ -158,8 +158,13 @@ func TestDoorFailures(t *testing.T) {
 	if got := rec.events(); len(got) != 1 || got[0].Extensions()[invoke.ExtStatus] != int32(404) || !json.Valid(got[0].Data()) {
 		t.Errorf("the client error's result: %v", got)
 	}
-	if err := d.Handle(ctx, gone); err != nil {
+	// A duplicate is refused again, with the same reason, and runs nothing;
+	// its result is sent again.
+	if err := d.Handle(ctx, gone); !events.IsPermanent(err) || !strings.Contains(err.Error(), "answered 404: gone for good") {
 		t.Errorf("a duplicate of a refused invocation: %v", err)
+	}
+	if got := rec.events(); len(got) != 2 || got[1].Extensions()[invoke.ExtStatus] != int32(404) {
+		t.Errorf("the duplicate's result: %v", got)
 	}
 
 	nope := invocation(t, "GET", "/nowhere", nil, "")
