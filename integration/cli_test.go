@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +21,10 @@ import (
 	"github.com/coworks-go/cws/internal/testutil"
 )
 
-// cwsBinary builds the cws command.
+// cwsBinary is the cws command of the run (built by TestMain).
 func cwsBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cws")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/cws").CombinedOutput(); err != nil {
-		t.Fatalf("building cws: %v\n%s", err, out)
-	}
-	return bin
+	return cwsBin
 }
 
 // TestCLIAgainstLocalStack runs examples/biz with cws run --queue

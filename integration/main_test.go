@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +36,9 @@ var (
 	awsCfg aws.Config
 	// unavailable says why there is no LocalStack (outside CI only).
 	unavailable string
+	// cwsBin is the cws command of this run: LocalStack's Lambda executor
+	// runs it, and the CLI tests too.
+	cwsBin string
 	// runID makes this run's resource names unique.
 	runID = func() string {
 		b := make([]byte, 4)
@@ -51,9 +56,20 @@ func inCI() bool {
 func TestMain(m *testing.M) {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	dir, err := os.MkdirTemp("", "cws-it-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	cwsBin = filepath.Join(dir, "cws")
+	if out, err := exec.Command("go", "build", "-o", cwsBin, "../cmd/cws").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "integration: building cws: %v\n%s", err, out)
+		os.Exit(1)
+	}
 	start := time.Now()
 	inst, err := localstack.Start(ctx, localstack.WithLogger(logger), localstack.WithProgress(os.Stderr),
-		localstack.WithServices("sqs", "events", "sts", "iam"))
+		localstack.WithLambdaExecutor(cwsBin))
 	switch {
 	case err != nil && inCI():
 		fmt.Fprintf(os.Stderr, "integration: FAIL: no LocalStack in CI: %v\n", err)
@@ -71,6 +87,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "integration: stopping LocalStack: %v\n", err)
 		}
 	}
+	os.RemoveAll(dir)
 	os.Exit(code)
 }
 

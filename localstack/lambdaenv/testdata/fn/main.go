@@ -18,6 +18,9 @@ type event struct {
 	Value string `json:"value"`
 }
 
+// version tells builds apart (-ldflags -X main.version=2).
+var version = "1"
+
 func handle(ctx context.Context, e event) (map[string]any, error) {
 	lc, _ := lambdacontext.FromContext(ctx)
 	deadline, _ := ctx.Deadline()
@@ -31,9 +34,12 @@ func handle(ctx context.Context, e event) (map[string]any, error) {
 		os.Exit(3)
 	case "sleep":
 		time.Sleep(time.Minute)
+	case "wait": // a second, then who answered: environments in parallel
+		time.Sleep(time.Second)
+		return map[string]any{"pid": os.Getpid()}, nil
 	}
 	return map[string]any{"echo": e.Value, "request": lc.AwsRequestID, "arn": lc.InvokedFunctionArn,
-		"deadline_in_ms": time.Until(deadline).Milliseconds(), "env": os.Getenv("FN_SETTING")}, nil
+		"deadline_in_ms": time.Until(deadline).Milliseconds(), "env": os.Getenv("FN_SETTING"), "version": version}, nil
 }
 
 func main() {
