@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coworks-go/cws/localstack/lambdaenv"
 )
 
 // A cold start is what a new execution environment pays before its first
@@ -82,48 +85,6 @@ func coldStartBinaries(tb testing.TB) map[string]coldBinary {
 	return coldBins
 }
 
-// runtimeAPI is the Lambda Runtime API as far as a cold start goes: it
-// tells when a runtime asks for its first invocation, and hands it the
-// event given, if any.
-type runtimeAPI struct {
-	addr  string
-	next  chan struct{}
-	event chan string
-	resp  chan string
-}
-
-func newRuntimeAPI(tb testing.TB) *runtimeAPI {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rt := &runtimeAPI{addr: ln.Addr().String(), next: make(chan struct{}, 1), event: make(chan string, 1), resp: make(chan string, 1)}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Method == "GET" && r.URL.Path == "/2018-06-01/runtime/invocation/next":
-			rt.next <- struct{}{}
-			select {
-			case ev := <-rt.event:
-				w.Header().Set("Lambda-Runtime-Aws-Request-Id", "req-1")
-				w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10))
-				w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:cold")
-				_, _ = io.WriteString(w, ev)
-			case <-r.Context().Done(): // the process was stopped
-			}
-		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/response"):
-			b, _ := io.ReadAll(r.Body)
-			rt.resp <- string(b)
-			w.WriteHeader(http.StatusAccepted)
-		default:
-			http.NotFound(w, r)
-		}
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	tb.Cleanup(func() { _ = srv.Close() })
-	return rt
-}
-
 // start execs bin with env.
 func start(tb testing.TB, bin string, stderr io.Writer, env ...string) *exec.Cmd {
 	tb.Helper()
@@ -141,12 +102,24 @@ func stop(cmd *exec.Cmd) {
 	_ = cmd.Wait()
 }
 
-// lambdaEnv is the environment Lambda gives a function, with its Runtime
-// API at addr.
-func lambdaEnv(addr string) []string {
-	return []string{"AWS_LAMBDA_RUNTIME_API=" + addr, "AWS_LAMBDA_FUNCTION_NAME=cold", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_REGION=us-east-1", "TOKEN=cold-token"}
+// lambdaEnv is the environment Lambda gives a function.
+var lambdaEnv = []string{"AWS_LAMBDA_FUNCTION_NAME=cold", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+	"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_REGION=us-east-1", "TOKEN=cold-token", "PATH=" + os.Getenv("PATH")}
+
+// startEnv starts a Lambda execution environment (lambdaenv, the Runtime
+// API of cws invoke --runtime and of LocalStack's cws executor) for bin.
+func startEnv(tb testing.TB, bin string, out io.Writer, env ...string) *lambdaenv.Env {
+	tb.Helper()
+	e, err := lambdaenv.Start(lambdaenv.Config{Bootstrap: bin, Env: append(append([]string{}, lambdaEnv...), env...), Output: out})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }
+
+// testEvent is an HTTP API event of GET /service/test.
+const testEvent = `{"version":"2.0","routeKey":"$default","rawPath":"/service/test","rawQueryString":"","headers":{},` +
+	`"requestContext":{"http":{"method":"GET","path":"/service/test","sourceIp":"192.0.2.1"},"domainName":"x.execute-api.us-east-1.amazonaws.com","stage":"$default"},"isBase64Encoded":false}`
 
 // initTrace sums what GODEBUG=inittrace=1 printed: the packages' init time
 // and the bytes they allocated.
@@ -172,25 +145,20 @@ func initTrace(out string) (d time.Duration, bytes float64) {
 // HTTP.
 func TestColdStartBinariesAnswer(t *testing.T) {
 	bins := coldStartBinaries(t)
-	event := `{"version":"2.0","routeKey":"$default","rawPath":"/service/test","rawQueryString":"","headers":{},` +
-		`"requestContext":{"http":{"method":"GET","path":"/service/test","sourceIp":"192.0.2.1"},"domainName":"x.execute-api.us-east-1.amazonaws.com","stage":"$default"},"isBase64Encoded":false}`
 	for _, impl := range []string{"cws", "bare"} {
-		rt := newRuntimeAPI(t)
-		rt.event <- event
-		cmd := start(t, bins[impl].path, io.Discard, lambdaEnv(rt.addr)...)
-		select {
-		case resp := <-rt.resp:
-			var r struct {
-				StatusCode int    `json:"statusCode"`
-				Body       string `json:"body"`
-			}
-			if err := json.Unmarshal([]byte(resp), &r); err != nil || r.StatusCode != 200 || r.Body != "service test" {
-				t.Errorf("%s answered %s", impl, resp)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("%s did not answer", impl)
+		e := startEnv(t, bins[impl].path, io.Discard)
+		res, err := e.Invoke(context.Background(), lambdaenv.Invocation{Payload: []byte(testEvent)})
+		if err != nil {
+			t.Fatal(err)
 		}
-		stop(cmd)
+		var r struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		if err := json.Unmarshal(res.Payload, &r); err != nil || res.Error || r.StatusCode != 200 || r.Body != "service test" || res.Init <= 0 {
+			t.Errorf("%s answered %+v %s", impl, res, res.Payload)
+		}
+		_ = e.Close()
 	}
 	for _, impl := range []string{"cws", "nethttp"} {
 		addr := freeAddr(t)
@@ -234,8 +202,8 @@ func waitLocal(tb testing.TB, addr string, timeout time.Duration) string {
 
 // BenchmarkColdStart starts each binary per iteration and times exec →
 // ready: for the Lambda door, exec → the runtime's first request for an
-// invocation (Runtime API /next); for the local server, exec → the first
-// HTTP answer. It reports the binary's size (binary-B) and its packages'
+// invocation (GET /next of lambdaenv's Runtime API); for the local server,
+// exec → the first HTTP answer. It reports the binary's size (binary-B) and its packages'
 // init time and allocations (init-ns, init-B, from GODEBUG=inittrace=1,
 // set for every implementation alike).
 func BenchmarkColdStart(b *testing.B) {
@@ -243,20 +211,19 @@ func BenchmarkColdStart(b *testing.B) {
 	for _, impl := range []string{"cws", "bare", "cws-biz"} {
 		bin := bins[impl]
 		b.Run("door=lambda/impl="+impl, func(b *testing.B) {
-			rt := newRuntimeAPI(b)
 			var initSum time.Duration
 			var initBytes float64
 			n := 0
 			for b.Loop() {
+				b.StopTimer()
 				var stderr bytes.Buffer
-				cmd := start(b, bin.path, &stderr, append(lambdaEnv(rt.addr), "GODEBUG=inittrace=1")...)
-				select {
-				case <-rt.next:
-				case <-time.After(30 * time.Second):
-					b.Fatalf("%s did not ask for an invocation:\n%s", impl, stderr.String())
+				e := startEnv(b, bin.path, &stderr, "GODEBUG=inittrace=1")
+				b.StartTimer()
+				if _, err := e.Warm(context.Background()); err != nil {
+					b.Fatalf("%s did not start: %v\n%s", impl, err, stderr.String())
 				}
 				b.StopTimer()
-				stop(cmd)
+				_ = e.Close()
 				d, by := initTrace(stderr.String())
 				initSum += d
 				initBytes += by
@@ -282,6 +249,29 @@ func BenchmarkColdStart(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(bin.size), "binary-B")
+		})
+	}
+}
+
+// BenchmarkWarmInvoke hands GET /service/test to a warm execution
+// environment through the Runtime API (lambdaenv): the invocation as Lambda
+// times it, from the event handed over to the response taken.
+func BenchmarkWarmInvoke(b *testing.B) {
+	bins := coldStartBinaries(b)
+	for _, impl := range []string{"cws", "bare"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			e := startEnv(b, bins[impl].path, io.Discard)
+			defer e.Close()
+			if _, err := e.Warm(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			inv := lambdaenv.Invocation{Payload: []byte(testEvent)}
+			for b.Loop() {
+				res, err := e.Invoke(context.Background(), inv)
+				if err != nil || res.Error {
+					b.Fatalf("%v %+v", err, res)
+				}
+			}
 		})
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -215,15 +216,33 @@ func (e *Env) runtime() (*runtimeProc, bool, error) {
 	cmd := exec.Command(e.cfg.Bootstrap)
 	cmd.Dir = e.cfg.Dir
 	cmd.Env = append(append([]string{}, e.cfg.Env...), "AWS_LAMBDA_RUNTIME_API="+e.addr, "LAMBDA_TASK_ROOT="+e.cfg.Dir)
-	cmd.Stdout, cmd.Stderr = rt.logs, rt.logs
+	// The runtime's output goes through a pipe of our own, so that the
+	// logs of an invocation can be taken once the pipe is drained.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, false, fmt.Errorf("lambdaenv: %w", err)
+	}
+	rt.logs.pipe = pr
+	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = childAttr()
 	rt.cmd = cmd
 	rt.started = time.Now()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		pr.Close()
 		return nil, false, fmt.Errorf("lambdaenv: starting %s: %w", e.cfg.Bootstrap, err)
 	}
+	copied := make(chan struct{})
 	go func() {
-		rt.exitErr = cmd.Wait()
+		_, _ = io.Copy(rt.logs, pr)
+		close(copied)
+	}()
+	go func() {
+		err := cmd.Wait()
+		<-copied // all the output is in the logs
+		pr.Close()
+		rt.exitErr = err
 		close(rt.exited)
 	}()
 	e.rt = rt
@@ -534,9 +553,10 @@ func exitStatus(err error) string {
 // logBuffer collects what the runtime writes, line by line, and copies it
 // to out.
 type logBuffer struct {
-	mu  sync.Mutex
-	b   bytes.Buffer
-	out io.Writer
+	mu   sync.Mutex
+	b    bytes.Buffer
+	out  io.Writer
+	pipe *os.File // the read end of the runtime's output
 }
 
 func (l *logBuffer) Write(p []byte) (int, error) {
@@ -550,21 +570,23 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 }
 
 // settle returns what was written since the last take, once the runtime's
-// output has been quiet for a moment: a line it wrote just before it
-// answered may still be in the pipe.
+// output pipe is drained: a line it wrote just before it answered may still
+// be in the pipe.
 func (l *logBuffer) settle() string {
-	const quiet, most = time.Millisecond, 10 * time.Millisecond
-	deadline := time.Now().Add(most)
-	n := -1
+	deadline := time.Now().Add(10 * time.Millisecond)
 	for time.Now().Before(deadline) {
-		l.mu.Lock()
-		m := l.b.Len()
-		l.mu.Unlock()
-		if m == n {
+		n, ok := pending(l.pipe)
+		if !ok {
+			// Without a way to ask the pipe, wait for the output to be quiet.
+			time.Sleep(time.Millisecond)
 			break
 		}
-		n = m
-		time.Sleep(quiet)
+		if n == 0 {
+			// Let the copier append what it has just read.
+			runtime.Gosched()
+			break
+		}
+		time.Sleep(50 * time.Microsecond)
 	}
 	return l.take()
 }
