@@ -64,6 +64,33 @@ type MiddlewareProvider interface {
 	Middleware(next Handler) Handler
 }
 
+// DevEndpoint is implemented by blueprints that serve developers (the
+// admin pages, the profiler): their routes exist only in the stages that
+// expose them, where env CWS_DEV_ENDPOINTS lists their name (comma
+// separated; "none" for none) or, when it is not set, in stage dev.
+// Elsewhere they are listed as not in the stage and answer 404.
+type DevEndpoint interface {
+	DevEndpoint() string
+}
+
+// EnvDevEndpoints lists the developers' blueprints a stage exposes.
+const EnvDevEndpoints = "CWS_DEV_ENDPOINTS"
+
+// DevEndpointOn reports whether the developers' blueprint name is exposed
+// in stage (see DevEndpoint).
+func DevEndpointOn(name, stage string) bool {
+	list, set := os.LookupEnv(EnvDevEndpoints)
+	if !set {
+		return stage == DefaultStage
+	}
+	for _, n := range strings.Split(list, ",") {
+		if strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Authorizer decides whether a token (the Authorization header) may call
 // guarded entries. A false answer is a 403, an error a 500.
 type Authorizer interface {
@@ -216,9 +243,15 @@ func New(service any, opts ...Option) (*App, error) {
 				return nil, fmt.Errorf("blueprint %T: prefix %q must start with / and have no parameters", m.recv, m.prefix)
 			}
 			name = strings.ToLower(baseTypeName(reflect.TypeOf(m.recv)))
-			if mp, ok := m.recv.(MiddlewareProvider); ok {
-				mws = append(mws, mp.Middleware)
-			}
+		}
+		// A developers' blueprint off in this stage has its routes listed,
+		// not served, and brings no middleware.
+		off := false
+		if de, ok := m.recv.(DevEndpoint); ok && i > 0 {
+			off = !DevEndpointOn(de.DevEndpoint(), a.stage)
+		}
+		if mp, ok := m.recv.(MiddlewareProvider); ok && i > 0 && !off {
+			mws = append(mws, mp.Middleware)
 		}
 		entries, warnings, err := buildEntries(m.recv, m.prefix, name, a.stage)
 		if err != nil {
@@ -226,6 +259,9 @@ func New(service any, opts ...Option) (*App, error) {
 		}
 		a.warnings = append(a.warnings, warnings...)
 		for _, e := range entries {
+			if off {
+				e.Active = false
+			}
 			if e.Active {
 				if err := a.router.add(e); err != nil {
 					return nil, err

@@ -3,6 +3,9 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +293,41 @@ func TestInvokerKeepsTheReceiver(t *testing.T) {
 	}
 	if s.calls != 3 {
 		t.Errorf("the service saw %d calls", s.calls)
+	}
+}
+
+// devTool is a developers' blueprint of service devSvc.
+type devTool struct{}
+
+type devSvc struct{}
+
+func (devSvc) GetHome(ctx context.Context) string { return "home" }
+
+func (devTool) DevEndpoint() string { return "tool" }
+
+func (devTool) GetInfo(ctx context.Context) string { return "info" }
+
+func TestDevEndpoints(t *testing.T) {
+	t.Setenv("TOKEN", "tok")
+	serves := func(t *testing.T, stage string) bool {
+		t.Helper()
+		app, err := runtime.New(devSvc{}, runtime.WithStage(stage), runtime.WithBlueprint("/tool", devTool{}),
+			runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := app.Serve(context.Background(), &runtime.Request{Method: "GET", Path: "/tool/info", Header: http.Header{"Authorization": {"tok"}}})
+		return resp.Status == 200
+	}
+	if !serves(t, "dev") || serves(t, "prod") {
+		t.Error("without CWS_DEV_ENDPOINTS a developers' blueprint is served in dev only")
+	}
+	t.Setenv(runtime.EnvDevEndpoints, "admin,tool")
+	if !serves(t, "prod") {
+		t.Error("listed in CWS_DEV_ENDPOINTS: not served")
+	}
+	t.Setenv(runtime.EnvDevEndpoints, "none")
+	if serves(t, "dev") {
+		t.Error(`CWS_DEV_ENDPOINTS=none: served`)
 	}
 }

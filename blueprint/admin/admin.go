@@ -23,6 +23,10 @@ var page = template.Must(template.New("admin").Parse(pageSource))
 // the service's authorizer like any other.
 type Admin struct{}
 
+// DevEndpoint makes it a developers' blueprint: served in stage dev, or
+// where CWS_DEV_ENDPOINTS lists "admin" (runtime.DevEndpoint).
+func (a *Admin) DevEndpoint() string { return "admin" }
+
 // New returns the admin blueprint.
 func New() *Admin { return &Admin{} }
 

@@ -35,6 +35,10 @@ type Profiler struct {
 	started time.Time
 }
 
+// DevEndpoint makes it a developers' blueprint: served in stage dev, or
+// where CWS_DEV_ENDPOINTS lists "profiler" (runtime.DevEndpoint).
+func (p *Profiler) DevEndpoint() string { return "profiler" }
+
 // New returns a profiler blueprint.
 func New() *Profiler { return &Profiler{timings: map[string]*timing{}, started: time.Now()} }
 
