@@ -79,6 +79,20 @@ type LocalDoor struct {
 	Description string
 }
 
+// Manifest is what a service says of itself for its deployment
+// (CWS_MODE=manifest): its routes, and what each door needs deployed.
+type Manifest struct {
+	runtime.Description
+	// Doors are the doors' own manifests (DoorDescriber), in order.
+	Doors []any `json:"doors"`
+}
+
+// DoorDescriber is a Door that says what it needs deployed (queues, rules,
+// permissions) in the service's manifest.
+type DoorDescriber interface {
+	DescribeDoor(ctx context.Context, app *runtime.App) (any, error)
+}
+
 // ModeRunner is a Door with CWS_MODE values of its own (the async doors
 // print the reactors' rules under CWS_MODE=reactors).
 type ModeRunner interface {
@@ -100,7 +114,8 @@ func Main(service any, opts ...runtime.Option) {
 }
 
 // Run builds the App of service and serves it until ctx is done:
-//   - under CWS_MODE=routes it prints the App's runtime.Description as JSON;
+//   - under CWS_MODE=routes it prints the App's runtime.Description as JSON,
+//     under CWS_MODE=manifest its Manifest (the deployer reads it);
 //   - under CWS_MODE=invoke it answers the Lambda event read from stdin;
 //   - under another CWS_MODE, the Door that knows it runs it;
 //   - on AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda loop;
@@ -132,6 +147,18 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	switch mode := os.Getenv(EnvMode); {
 	case mode == "routes":
 		return writeJSON(os.Stdout, app.Description())
+	case mode == "manifest":
+		m := Manifest{Description: app.Description(), Doors: []any{}}
+		for _, d := range doors {
+			if dd, ok := d.(DoorDescriber); ok {
+				v, err := dd.DescribeDoor(ctx, app)
+				if err != nil {
+					return err
+				}
+				m.Doors = append(m.Doors, v)
+			}
+		}
+		return writeJSON(os.Stdout, m)
 	case mode == "invoke":
 		h, err := lambdaHandler(ctx, app, doors, logger)
 		if err != nil {

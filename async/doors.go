@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/coworks-go/cws"
@@ -207,4 +208,40 @@ func (d *doors) RunMode(ctx context.Context, app *runtime.App, mode string, w io
 	return true, writeJSON(w, rules)
 }
 
-var _ cws.ModeRunner = (*doors)(nil)
+// Manifest is what the CloudEvents doors need deployed (their part of
+// cws.Manifest): a queue with its dead-letter queue and the function's
+// event source mapping, an event bus, and a rule per reactor subscription.
+type Manifest struct {
+	// Door is "cloudevents".
+	Door string `json:"door"`
+	// Cloud is "aws" when the doors reach AWS (replies, dead letters,
+	// notifications), "" when they run in memory only.
+	Cloud string `json:"cloud,omitempty"`
+	// Rules are the reactors' subscriptions, without the rule prefix.
+	Rules []biz.Rule `json:"rules"`
+}
+
+// DescribeDoor implements cws.DoorDescriber.
+func (d *doors) DescribeDoor(ctx context.Context, app *runtime.App) (any, error) {
+	m := Manifest{Door: "cloudevents", Rules: []biz.Rule{}}
+	if d.cloud != nil {
+		m.Cloud = "aws"
+	}
+	engine, err := d.newEngine(app, nil)
+	if err != nil {
+		return nil, err
+	}
+	if engine != nil {
+		for _, r := range engine.Rules(time.Now().UTC()) {
+			r.Name = strings.TrimPrefix(r.Name, engine.Prefix())
+			r.Next = time.Time{}
+			m.Rules = append(m.Rules, r)
+		}
+	}
+	return m, nil
+}
+
+var (
+	_ cws.ModeRunner    = (*doors)(nil)
+	_ cws.DoorDescriber = (*doors)(nil)
+)
