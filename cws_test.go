@@ -178,7 +178,7 @@ func TestRunModes(t *testing.T) {
 		Service, Stage string
 		Routes         []json.RawMessage
 	}
-	if err != nil || json.Unmarshal([]byte(out), &desc) != nil || desc.Service != "crud" || desc.Stage != "test" || len(desc.Routes) != 11 {
+	if err != nil || json.Unmarshal([]byte(out), &desc) != nil || desc.Service != "crud" || desc.Stage != "test" || len(desc.Routes) != 12 {
 		t.Errorf("routes mode: %v %s", err, out)
 	}
 	_, errOut, err := run("CWS_MODE=frobnicate")

@@ -37,7 +37,7 @@ const Image = "localstack/localstack:" + Version
 
 // DefaultServices are the services a host process runs and Start waits
 // for: every service cws uses.
-var DefaultServices = []string{"sqs", "events", "lambda", "apigateway", "cloudformation", "s3", "iam", "sts", "logs", "stepfunctions"}
+var DefaultServices = []string{"sqs", "events", "lambda", "apigateway", "cloudformation", "s3", "iam", "sts", "logs", "stepfunctions", "ssm"}
 
 // Source says how Start got its endpoint.
 type Source string

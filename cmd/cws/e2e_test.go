@@ -91,6 +91,7 @@ GET     /content                  GetContent      token  all
 GET     /content/{value}          GetContent_     token  all
 GET     /content/{value}/{other}  GetContent__    token  all
 GET     /kwargs                   GetKwargs       token  all
+GET     /logo                     GetLogo         none   all
 GET     /service/test             GetServiceTest  none   all
 GET     /typed                    GetTyped        token  all
 GET     /{id}                     Get_            token  all
@@ -109,7 +110,7 @@ DELETE  /{id}                     Delete_         token  all
 	if err := json.Unmarshal([]byte(out), &desc); err != nil || code != 0 {
 		t.Fatalf("--json: %v %s", err, out)
 	}
-	if desc.Service != "crud" || desc.Stage != "prod" || len(desc.Routes) != 11 || desc.Routes[0].Doc != "Get lists the items, by id." {
+	if desc.Service != "crud" || desc.Stage != "prod" || len(desc.Routes) != 12 || desc.Routes[0].Doc != "Get lists the items, by id." {
 		t.Errorf("--json: %+v", desc)
 	}
 

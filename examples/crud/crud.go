@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/color"
+	"image/png"
 	"slices"
 	"strconv"
 	"sync"
@@ -48,9 +52,30 @@ type CRUD struct {
 // NewCRUD returns an empty store.
 func NewCRUD() *CRUD { return &CRUD{next: 1, items: map[int]Item{}} }
 
-// ConfigureEntries exempts the health check from the authorizer.
+// ConfigureEntries exempts the health check and the logo from the
+// authorizer, and declares the logo's content type.
 func (s *CRUD) ConfigureEntries(c *runtime.EntryConfig) {
 	c.Entry((*CRUD).GetServiceTest, runtime.NoAuth())
+	c.Entry((*CRUD).GetLogo, runtime.NoAuth(), runtime.ContentType("image/png"))
+}
+
+// logo is a 16×16 PNG: a binary response.
+var logo = func() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for x := range 16 {
+		for y := range 16 {
+			img.Set(x, y, color.RGBA{R: uint8(16 * x), G: 0x80, B: uint8(16 * y), A: 0xff})
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return buf.Bytes()
+}()
+
+// GetLogo answers a PNG image: bytes that are not text, as every door must
+// carry them.
+func (s *CRUD) GetLogo(ctx context.Context) []byte {
+	return logo
 }
 
 // GetServiceTest is the health check; it needs no token.

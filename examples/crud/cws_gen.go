@@ -17,6 +17,7 @@ func init() {
 			"GetContent_":    {Doc: "GetContent_ answers with one path parameter.", Params: []string{"value"}, Invoke: cwsgen.Invoke1V((*CRUD).GetContent_)},
 			"GetContent__":   {Doc: "GetContent__ answers with two path parameters.", Params: []string{"value", "other"}, Invoke: cwsgen.Invoke2V((*CRUD).GetContent__)},
 			"GetKwargs":      {Doc: "GetKwargs echoes every query parameter: a repeated key gives a list.", Params: []string{"kw"}, Invoke: cwsgen.Invoke1V((*CRUD).GetKwargs)},
+			"GetLogo":        {Doc: "GetLogo answers a PNG image: bytes that are not text, as every door must\ncarry them.", Invoke: cwsgen.Invoke0V((*CRUD).GetLogo)},
 			"GetServiceTest": {Doc: "GetServiceTest is the health check; it needs no token.", Invoke: cwsgen.Invoke0V((*CRUD).GetServiceTest)},
 			"GetTyped":       {Doc: "GetTyped echoes its converted query parameters.", Params: []string{"q"}, Invoke: cwsgen.Invoke1V((*CRUD).GetTyped)},
 			"Get_":           {Doc: "Get_ returns the item id.", Params: []string{"id"}, Invoke: cwsgen.Invoke1VE((*CRUD).Get_)},

@@ -74,8 +74,16 @@ func localDeps(ctx context.Context, dir, pkg string) (map[string]string, error) 
 // goCmd runs the go command in dir and returns its stdout; a failure
 // carries its stderr.
 func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	return goCmdEnv(ctx, dir, nil, args...)
+}
+
+// goCmdEnv is goCmd with env added to the environment.
+func goCmdEnv(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -110,26 +118,22 @@ func build(ctx context.Context, dir, pkg, bin string, warn io.Writer) (*pkgInfo,
 	if err != nil {
 		return nil, err
 	}
-	return info, compile(ctx, dir, info, bin, warn)
+	return info, compile(ctx, dir, info, bin, warn, nil)
 }
 
 // compile generates the description files of a listed main package's
-// services and blueprints, then builds it into bin.
-func compile(ctx context.Context, dir string, info *pkgInfo, bin string, warn io.Writer, flags ...string) error {
+// services and blueprints, then builds it into bin, with env added to the
+// go command's environment (GOOS, GOARCH...).
+func compile(ctx context.Context, dir string, info *pkgInfo, bin string, warn io.Writer, env []string, flags ...string) error {
 	if info.Name != "main" {
 		return fmt.Errorf("package %s is not a main package (it is package %s)", info.ImportPath, info.Name)
 	}
 	if err := generateFor(info, warn); err != nil {
 		return err
 	}
-	_, err := goCmd(ctx, dir, append(append([]string{"build"}, flags...), "-o", bin, info.ImportPath)...)
+	_, err := goCmdEnv(ctx, dir, env, append(append([]string{"build"}, flags...), "-o", bin, info.ImportPath)...)
 	return err
 }
-
-// lambdaBuildFlags build a binary as Lambda runs it: trimmed, stripped,
-// without the RPC mode of the go1.x runtime (aws-lambda-go's
-// lambda.norpc), as provided.al2023 runs a bootstrap.
-var lambdaBuildFlags = []string{"-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc"}
 
 // stageEnv returns the environment of the service: the process environment,
 // with CWS_STAGE set, over the variables of .env and then .env.<stage> found

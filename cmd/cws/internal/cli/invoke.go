@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coworks-go/cws/deploy"
 	"github.com/coworks-go/cws/localstack/lambdaenv"
 )
 
@@ -90,7 +91,7 @@ func invokeOnRuntime(cmd *cobra.Command, pkg, stage string, payloads [][]byte) e
 	if err != nil {
 		return err
 	}
-	if err := compile(cmd.Context(), wd, info, bin, cmd.ErrOrStderr(), lambdaBuildFlags...); err != nil {
+	if err := compile(cmd.Context(), wd, info, bin, cmd.ErrOrStderr(), nil, deploy.BuildFlags...); err != nil {
 		return err
 	}
 	env, err := stageEnv(info.Dir, stage)

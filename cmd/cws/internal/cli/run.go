@@ -133,7 +133,7 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 		return err
 	}
 	r.watch(info)
-	if err := compile(ctx, wd, info, bin, r.stderr); err != nil {
+	if err := compile(ctx, wd, info, bin, r.stderr, nil); err != nil {
 		return err
 	}
 	env, err := stageEnv(info.Dir, r.stage)
