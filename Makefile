@@ -4,6 +4,8 @@ GO          ?= go
 BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 BENCHSTAT   := $(BIN)/benchstat
+CFNLINT_VERSION     := 1.58.0
+CFNLINT     := $(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/cfn-lint
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
 ADDR        ?= 127.0.0.1:8080
@@ -28,8 +30,8 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	$(STATICCHECK) -tags integration ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
-unit: ## unit, example, fuzz-seed and end-to-end tests, with the race detector
-	$(GO) test -race -count=1 ./...
+unit: tools ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint)
+	CFN_LINT=$(CFNLINT) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -race -count=1 ./...
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
@@ -50,10 +52,15 @@ gen: cws ## regenerate the description files (cws_gen.go): the examples' service
 	$(BIN)/cws gen ./...
 	cd bench && $(BIN)/cws gen .Service
 
-tools: $(STATICCHECK) $(BENCHSTAT) ## install the pinned tools into bin/
+tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) ## install the pinned tools into bin/ (cfn-lint from PyPI, in a venv)
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(CFNLINT):
+	rm -rf $(BIN)/cfn-lint-$(CFNLINT_VERSION)
+	python3 -m venv $(BIN)/cfn-lint-$(CFNLINT_VERSION)
+	$(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/pip install --quiet --disable-pip-version-check cfn-lint==$(CFNLINT_VERSION)
 
 $(BENCHSTAT):
 	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)

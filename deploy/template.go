@@ -221,7 +221,11 @@ func (b *builder) role() {
 		}
 	}
 	var queues, buses []any
-	for _, arn := range b.in.Settings.ReplyTo {
+	replyTo := b.in.Settings.ReplyTo
+	if b.in.Manifest.Events == nil || b.in.Manifest.Events.Cloud != "aws" {
+		replyTo = nil // only the CloudEvents doors on AWS send results
+	}
+	for _, arn := range replyTo {
 		switch {
 		case strings.HasPrefix(arn, "arn:aws:sqs:") || strings.Contains(arn, ":sqs:"):
 			queues = append(queues, arn)

@@ -28,6 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events/invoke"
@@ -149,8 +151,18 @@ func TestDeployCrud(t *testing.T) {
 	cfg := need(t)
 	project, stage := deployStage(t)
 	dotenv := filepath.Join("..", "examples", "crud", ".env."+stage)
+	// The token is a secret: read from SSM Parameter Store by
+	// CloudFormation, in neither the template nor the zip.
+	param := "/cws/" + runID + "/crud-token"
+	if _, err := ssm.NewFromConfig(cfg).PutParameter(ctxFor(t, 30*time.Second), &ssm.PutParameterInput{Name: aws.String(param),
+		Value: aws.String("deploy-token"), Type: ssmtypes.ParameterTypeString}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = ssm.NewFromConfig(cfg).DeleteParameter(context.Background(), &ssm.DeleteParameterInput{Name: aws.String(param)})
+	})
 	writeEnv := func(greeting string) {
-		if err := os.WriteFile(dotenv, []byte("TOKEN=deploy-token\nGREETING="+greeting+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(dotenv, []byte("TOKEN=ssm:"+param+"\nGREETING="+greeting+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,6 +177,10 @@ func TestDeployCrud(t *testing.T) {
 	}
 	if outputs["QueueUrl"] != "" {
 		t.Errorf("an HTTP-only service got a queue: %v", outputs)
+	}
+	tpl, err := cloudformation.NewFromConfig(cfg).GetTemplate(ctxFor(t, 30*time.Second), &cloudformation.GetTemplateInput{StackName: aws.String(stack)})
+	if err != nil || strings.Contains(aws.ToString(tpl.TemplateBody), "deploy-token") || !strings.Contains(aws.ToString(tpl.TemplateBody), "{{resolve:ssm:"+param+"}}") {
+		t.Errorf("the template holds the secret, or not its reference: %v", err)
 	}
 
 	// The API answers as the local server does, request for request.

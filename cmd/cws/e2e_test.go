@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -481,4 +482,116 @@ func TestInvokeOnRuntime(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "--runtime") {
 		t.Errorf("several events without --runtime: exit %d %s", code, errOut)
 	}
+}
+
+// TestPackageCommand: cws package writes the stack's template and the
+// code's zip of examples/crud (arm64, the default) and examples/biz
+// (x86_64) without AWS; the same source gives the same bytes; the
+// templates pass cfn-lint; a stage the project file lacks and a mistake in
+// it are errors naming them.
+func TestPackageCommand(t *testing.T) {
+	dir := t.TempDir()
+	project := filepath.Join(dir, "cws.yaml")
+	_ = os.WriteFile(project, []byte(fmt.Sprintf(`services:
+  crud: %s
+  office: %s
+stages:
+  prod:
+    tags: {team: platform}
+  intel:
+    architecture: x86_64
+`, filepath.Join(repoRoot, "examples/crud"), filepath.Join(repoRoot, "examples/biz"))), 0o644)
+	pack := func(service, stage, out string) {
+		t.Helper()
+		stdout, stderr, code := runCws(t, repoRoot, nil, "package", service, "--project", project, "--stage", stage, "-o", out)
+		if code != 0 || !strings.Contains(stdout, "stack "+map[string]string{"crud": "crud", "office": "office"}[service]+"-"+stage) {
+			t.Fatalf("cws package %s: exit %d\n%s%s", service, code, stdout, stderr)
+		}
+	}
+	lint := os.Getenv("CFN_LINT")
+	if lint == "" {
+		lint, _ = exec.LookPath("cfn-lint")
+	}
+	for _, c := range []struct{ service, stage, arch, zipKind string }{
+		{"crud", "prod", "arm64", "ARM aarch64"}, {"office", "intel", "x86_64", "x86-64"},
+	} {
+		a, b := filepath.Join(dir, c.service+"-a"), filepath.Join(dir, c.service+"-b")
+		pack(c.service, c.stage, a)
+		pack(c.service, c.stage, b)
+		zips, _ := filepath.Glob(filepath.Join(a, c.service, "*.zip"))
+		if len(zips) != 1 {
+			t.Fatalf("%s: zips %v", c.service, zips)
+		}
+		for _, f := range []string{"template.json", "parameters.json", "tags.json", strings.TrimPrefix(zips[0], a+"/")} {
+			x, errA := os.ReadFile(filepath.Join(a, f))
+			y, errB := os.ReadFile(filepath.Join(b, f))
+			if errA != nil || errB != nil || !bytes.Equal(x, y) {
+				t.Errorf("%s: two packages of the same source differ in %s (%v %v)", c.service, f, errA, errB)
+			}
+		}
+		tpl, _ := os.ReadFile(filepath.Join(a, "template.json"))
+		if !strings.Contains(string(tpl), `"`+c.arch+`"`) {
+			t.Errorf("%s: the template's architecture is not %s", c.service, c.arch)
+		}
+		params, _ := os.ReadFile(filepath.Join(a, "parameters.json"))
+		if !strings.Contains(string(params), strings.TrimPrefix(zips[0], a+"/")) {
+			t.Errorf("%s: parameters.json does not name the zip: %s", c.service, params)
+		}
+		// The bootstrap is built for Lambda's Linux on the architecture.
+		if out, err := unzipBootstrap(zips[0]); err != nil {
+			t.Errorf("%s: %v", c.service, err)
+		} else {
+			if len(out) < 20 || string(out[1:4]) != "ELF" {
+				t.Errorf("%s: the bootstrap is not an ELF executable", c.service)
+			}
+			machine := map[string]uint16{"arm64": 183, "x86_64": 62}[c.arch]
+			if got := uint16(out[18]) | uint16(out[19])<<8; got != machine {
+				t.Errorf("%s: the bootstrap's machine is %d, want %d (%s)", c.service, got, machine, c.zipKind)
+			}
+		}
+		if lint != "" {
+			if out, err := exec.Command(lint, filepath.Join(a, "template.json")).CombinedOutput(); err != nil {
+				t.Errorf("cfn-lint %s: %v\n%s", c.service, err, out)
+			}
+		} else if os.Getenv("CI") != "" {
+			t.Error("cfn-lint is missing in CI")
+		}
+	}
+	crud, _ := os.ReadFile(filepath.Join(dir, "crud-a", "template.json"))
+	office, _ := os.ReadFile(filepath.Join(dir, "office-a", "template.json"))
+	if !strings.Contains(string(crud), `"image/png"`) || !strings.Contains(string(crud), `"ApiOpenGetLogo"`) || strings.Contains(string(crud), "AWS::SQS::Queue") {
+		t.Error("crud's template lacks its open binary entry, or has a queue")
+	}
+	if strings.Count(string(office), `"AWS::Events::Rule"`) != 4 || !strings.Contains(string(office), `"office-intel-reminder-standup"`) {
+		t.Error("office's template lacks its rules")
+	}
+
+	_, stderr, code := runCws(t, repoRoot, nil, "package", "crud", "--project", project, "--stage", "staging", "-o", dir)
+	if code != 1 || !strings.Contains(stderr, "stage staging: "+project+" has no such stage") {
+		t.Errorf("an unknown stage: exit %d %s", code, stderr)
+	}
+	_ = os.WriteFile(project, []byte("stages:\n  prod:\n    memory: lots\n"), 0o644)
+	_, stderr, code = runCws(t, repoRoot, nil, "package", "./examples/crud", "--project", project, "--stage", "prod", "-o", dir)
+	if code != 1 || !strings.Contains(stderr, project+`:3: stages.prod.memory: "lots" is not a whole number`) {
+		t.Errorf("a bad project file: exit %d %s", code, stderr)
+	}
+	_, stderr, code = runCws(t, repoRoot, nil, "package", "./examples/crud")
+	if code != 2 || !strings.Contains(stderr, "-o OUT is required") {
+		t.Errorf("no -o: exit %d %s", code, stderr)
+	}
+}
+
+// unzipBootstrap reads the bootstrap of a function's zip.
+func unzipBootstrap(path string) ([]byte, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	f, err := zr.Open("bootstrap")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
