@@ -363,7 +363,7 @@ func TestNewRunRebuild(t *testing.T) {
 		t.Fatalf("cws new: exit %d\n%s", code, errOut)
 	}
 	dir := filepath.Join(work, "hello")
-	for _, f := range []string{"main.go", "main_test.go", ".env", "README.md", "go.mod", "go.sum", "cws_gen.go"} {
+	for _, f := range []string{"main.go", "main_test.go", ".env", "cws.yaml", "README.md", "go.mod", "go.sum", "cws_gen.go"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("cws new did not write %s: %v", f, err)
 		}
@@ -381,6 +381,12 @@ func TestNewRunRebuild(t *testing.T) {
 	out, _, code := runCws(t, dir, nil, "routes")
 	if code != 0 || !strings.Contains(out, "/hello/{name}") {
 		t.Errorf("cws routes in the new service: %d\n%s", code, out)
+	}
+	// Its project file deploys it: package what deploy would.
+	out, errOut, code = runCws(t, dir, nil, "package", "--stage", "prod", "-o", filepath.Join(work, "pkg"))
+	tpl, _ := os.ReadFile(filepath.Join(work, "pkg", "template.json"))
+	if code != 0 || !strings.Contains(out, "stack hello-prod") || !strings.Contains(string(tpl), `"MemorySize": 512`) {
+		t.Errorf("cws package in the new service: %d\n%s%s", code, out, errOut)
 	}
 
 	env, _ := os.ReadFile(filepath.Join(dir, ".env"))

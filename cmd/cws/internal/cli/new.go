@@ -19,6 +19,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
+
+	"github.com/coworks-go/cws/deploy"
 )
 
 //go:embed scaffold/*.tmpl
@@ -34,6 +36,7 @@ var scaffoldFiles = map[string]string{
 	"README.md.tmpl":    "README.md",
 	"env.tmpl":          ".env",
 	"gitignore.tmpl":    ".gitignore",
+	"cws.yaml.tmpl":     deploy.FileName,
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
@@ -44,8 +47,8 @@ func newNewCmd() *cobra.Command {
 		Use:   "new NAME",
 		Short: "Create a new service that runs at once",
 		Long: `new creates the directory NAME holding a service ready to run: main.go (a
-service with two entries), a test, .env with a fresh dev token, a README and
-go.mod. Then: cd NAME && cws run.
+service with two entries), a test, .env with a fresh dev token, cws.yaml
+(the project file of cws deploy), a README and go.mod. Then: cd NAME && cws run.
 
 The module requires the cws release this command was built from; a cws built
 from a source checkout points the module at that checkout with a replace
@@ -82,7 +85,7 @@ func scaffoldService(ctx context.Context, log io.Writer, dir, module, source str
 	if _, err := rand.Read(token); err != nil {
 		return err
 	}
-	data := struct{ Name, Token string }{filepath.Base(dir), "dev-" + hex.EncodeToString(token)}
+	data := struct{ Name, Service, Token string }{filepath.Base(dir), deploy.NameOf(filepath.Base(dir)), "dev-" + hex.EncodeToString(token)}
 	for tmpl, file := range scaffoldFiles {
 		t, err := template.ParseFS(scaffold, "scaffold/"+tmpl)
 		if err != nil {
