@@ -29,7 +29,8 @@ require (
 	github.com/testcontainers/testcontainers-go/modules/localstack v0.45.0
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/mod v0.42.0
-	golang.org/x/sys v0.49.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )
 
 require (

@@ -168,8 +168,19 @@ func TestDeployCrud(t *testing.T) {
 	}
 	writeEnv("hello")
 	t.Cleanup(func() { os.Remove(dotenv) })
-	outputs, _ := deployed(t, project, stage, "crud")
 	stack := "crud-" + stage
+
+	// Without --yes and without a terminal to ask on, the plan is shown
+	// and nothing is deployed: not even an empty stack is left.
+	out, err := runCWS(t, "deploy", "crud", "--project", project, "--stage", stage)
+	if err == nil || !strings.Contains(out, "plan: create stack "+stack) || !strings.Contains(out, "pass --yes") {
+		t.Fatalf("a deploy without --yes nor a terminal: %v\n%s", err, out)
+	}
+	if out, err := runCWS(t, "info", "crud", "--project", project, "--stage", stage); err == nil || !strings.Contains(out, "does not exist") {
+		t.Errorf("an unconfirmed create left a stack: %v\n%s", err, out)
+	}
+
+	outputs, _ := deployed(t, project, stage, "crud")
 	for _, k := range []string{"ApiId", "ApiUrl", "FunctionName"} {
 		if outputs[k] == "" {
 			t.Errorf("output %s missing: %v", k, outputs)
@@ -215,7 +226,7 @@ func TestDeployCrud(t *testing.T) {
 	cf := cloudformation.NewFromConfig(cfg)
 	before := describeStack(t, cf, stack)
 	start := time.Now()
-	out, err := runCWS(t, "deploy", "crud", "--project", project, "--stage", stage, "--yes")
+	out, err = runCWS(t, "deploy", "crud", "--project", project, "--stage", stage, "--yes")
 	took := time.Since(start)
 	if err != nil || !strings.Contains(out, "no changes") || planLine.MatchString(out) {
 		t.Fatalf("a second deploy: %v\n%s", err, out)

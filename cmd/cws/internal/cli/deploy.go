@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/coworks-go/cws"
 	"github.com/coworks-go/cws/deploy"
@@ -203,11 +204,7 @@ func deployerConfig(ctx context.Context, s deploy.Stage) (aws.Config, error) {
 // isTerminal reports whether f is a terminal.
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := file.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // confirmOn asks on the command's terminal; without a terminal it refuses,
