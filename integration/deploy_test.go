@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -50,10 +49,7 @@ import (
 func deployStage(t *testing.T, replyTo ...string) (project, stage string) {
 	t.Helper()
 	root, _ := filepath.Abs("..")
-	arch := "x86_64"
-	if runtime.GOARCH == "arm64" {
-		arch = "arm64"
-	}
+	arch := string(architecture())
 	stage = "it" + runID + strings.ToLower(strings.TrimPrefix(t.Name(), "TestDeploy"))[:1]
 	replies := ""
 	for _, a := range replyTo {

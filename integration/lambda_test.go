@@ -3,14 +3,10 @@
 package integration
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/coworks-go/cws/deploy"
 	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/internal/testutil"
 	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
@@ -59,7 +56,7 @@ func lambdaZip(t *testing.T, pkg, ldflags string) []byte {
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w "+ldflags, "-tags", "lambda.norpc", "-o", bin, pkg)
 	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	cmd.Env = append(os.Environ(), deploy.BuildEnv(string(architecture()))...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v\n%s", pkg, err, out)
 	}
@@ -67,22 +64,12 @@ func lambdaZip(t *testing.T, pkg, ldflags string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err == nil {
-		_, err = w.Write(code)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
+	a, err := deploy.NewArtifact("it", code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	zips[key] = buf.Bytes()
-	return buf.Bytes()
+	zips[key] = a.Zip
+	return a.Zip
 }
 
 func architecture() lambdatypes.Architecture {
@@ -195,20 +182,7 @@ func localCrud(t *testing.T, token string) func(method, path, tok, body string) 
 	}
 	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
 	do := func(method, path, tok, body string) answer {
-		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-		if tok != "" {
-			req.Header.Set("Authorization", tok)
-		}
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return answer{Body: err.Error()}
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return answer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}
+		return httpAnswer("http://"+addr, method, path, tok, body)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for do("GET", "/service/test", "", "").Status != 200 {
@@ -498,22 +472,7 @@ func TestLambdaBehindRESTAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := instance.Endpoint + "/_aws/execute-api/" + aws.ToString(api.Id) + "/dev"
-	do := func(method, path, token, body string) answer {
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", token)
-		}
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return answer{Body: err.Error()}
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return answer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}
-	}
+	do := func(method, path, token, body string) answer { return httpAnswer(base, method, path, token, body) }
 	if a := do("GET", "/service/test", "", ""); a.Status != 200 || a.Body != "service test" {
 		t.Errorf("an open entry: %+v", a)
 	}

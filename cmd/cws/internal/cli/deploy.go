@@ -299,6 +299,25 @@ func writeOutputs(w io.Writer, outputs map[string]string) {
 	}
 }
 
+// stackOf resolves the stack of an existing deployment: the project, the
+// service (named by the project file, else by its own description: a host
+// build, no cross-compilation) and the stage's AWS configuration.
+func (f *stackFlags) stackOf(cmd *cobra.Command, args []string) (stack string, cfg aws.Config, err error) {
+	t, err := f.resolve(pkgArg(args))
+	if err != nil {
+		return "", cfg, err
+	}
+	if t.service == "" {
+		desc, err := describe(cmd, t.dir, t.stage)
+		if err != nil {
+			return "", cfg, err
+		}
+		t.service = deploy.NameOf(desc.Service)
+	}
+	cfg, err = deployerConfig(cmd.Context(), t.settings)
+	return deploy.Stack(t.service, t.stage), cfg, err
+}
+
 func newDestroyCmd() *cobra.Command {
 	var f stackFlags
 	var yes bool
@@ -312,23 +331,10 @@ stays.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			t, err := f.resolve(pkgArg(args))
+			stack, cfg, err := f.stackOf(cmd, args)
 			if err != nil {
 				return err
 			}
-			if t.service == "" {
-				// The service's name is its manifest's: build it to know.
-				b, err := buildStack(ctx, t, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				t = b.target
-			}
-			cfg, err := deployerConfig(ctx, t.settings)
-			if err != nil {
-				return err
-			}
-			stack := deploy.Stack(t.service, t.stage)
 			out := cmd.OutOrStdout()
 			d := deploy.NewDeployer(cfg, deploy.WithOutput(out, isTerminal(out)))
 			info, err := d.Info(ctx, stack)
@@ -372,24 +378,11 @@ SERVICE-STAGE; --json prints {"stack": ..., "status": ..., "outputs": {...}}.
 A stack that does not exist is exit status 1.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			t, err := f.resolve(pkgArg(args))
+			stack, cfg, err := f.stackOf(cmd, args)
 			if err != nil {
 				return err
 			}
-			if t.service == "" {
-				b, err := buildStack(ctx, t, cmd.ErrOrStderr())
-				if err != nil {
-					return err
-				}
-				t = b.target
-			}
-			cfg, err := deployerConfig(ctx, t.settings)
-			if err != nil {
-				return err
-			}
-			stack := deploy.Stack(t.service, t.stage)
-			info, err := deploy.NewDeployer(cfg).Info(ctx, stack)
+			info, err := deploy.NewDeployer(cfg).Info(cmd.Context(), stack)
 			if err != nil {
 				return err
 			}
