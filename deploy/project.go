@@ -127,8 +127,9 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg) }
 
-// FindProject looks for the project file from dir up to the root of the
-// file system; without one, the project is dir with the defaults.
+// FindProject looks for the project file in dir and above, up to the root
+// of the repository (the directory holding .git) or of the file system;
+// without one, the project is dir with the defaults.
 func FindProject(dir string) (*Project, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -139,7 +140,8 @@ func FindProject(dir string) (*Project, error) {
 		if _, err := os.Stat(path); err == nil {
 			return LoadProject(path)
 		}
-		if filepath.Dir(d) == d {
+		_, err := os.Stat(filepath.Join(d, ".git"))
+		if err == nil || filepath.Dir(d) == d {
 			return &Project{Dir: abs, Services: map[string]string{}, Stages: map[string]*Stage{}}, nil
 		}
 	}

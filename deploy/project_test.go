@@ -158,9 +158,13 @@ func TestFindProject(t *testing.T) {
 	if name, ok := p.ServiceName(deep); !ok || name != "api" {
 		t.Errorf("the service found: %q", name)
 	}
-	// Without a project file: the defaults.
+	// Without a project file up to the repository's root: the defaults,
+	// whatever lies above.
 	lone := t.TempDir()
-	p, err = FindProject(lone)
+	writeFile(t, filepath.Join(lone, FileName), "stages: {prod: {memory: 1024}}\n")
+	repo := filepath.Join(lone, "repo")
+	writeFile(t, filepath.Join(repo, ".git", "HEAD"), "ref: refs/heads/main\n")
+	p, err = FindProject(filepath.Join(repo))
 	if err != nil || p.Path != "" || p.Stage("prod").Memory != DefaultMemory {
 		t.Errorf("no project file: %+v %v", p, err)
 	}

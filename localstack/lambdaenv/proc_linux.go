@@ -11,11 +11,21 @@ import (
 func childAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
 
 // pending is how many bytes the pipe holds, unread (FIONREAD, which Linux
-// names TIOCINQ).
+// names TIOCINQ). It asks through the file's raw connection, which holds
+// the descriptor against a concurrent Close (the runtime may exit and its
+// pipe be closed meanwhile): a closed pipe answers false.
 func pending(f *os.File) (int, bool) {
 	if f == nil {
 		return 0, false
 	}
-	n, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ)
-	return n, err == nil
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	var n int
+	var ioErr error
+	if err := rc.Control(func(fd uintptr) { n, ioErr = unix.IoctlGetInt(int(fd), unix.TIOCINQ) }); err != nil {
+		return 0, false
+	}
+	return n, ioErr == nil
 }

@@ -33,7 +33,7 @@ type stackFlags struct {
 
 func (f *stackFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.stage, "stage", "", "the stage (default $CWS_STAGE, else dev)")
-	cmd.Flags().StringVar(&f.project, "project", "", "the project file (default: "+deploy.FileName+" in the service's directory or above)")
+	cmd.Flags().StringVar(&f.project, "project", "", "the project file (default: "+deploy.FileName+" in the service's directory or above, up to the repository's root)")
 }
 
 // target is a service and stage to deploy.
