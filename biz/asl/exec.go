@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,6 +90,13 @@ func WithErrorMatch(f func(pattern, name string) bool) Option {
 	return func(r *runner) { r.errorMatch = f }
 }
 
+// HistoryLimit is how many events an execution's history holds, as on Step
+// Functions: an execution that would record more fails (States.Runtime).
+const HistoryLimit = 25000
+
+// WithHistoryLimit changes the limit of an execution's history.
+func WithHistoryLimit(n int) Option { return func(r *runner) { r.historyLimit = n } }
+
 // WithObserver calls f with each history event as it is recorded.
 func WithObserver(f func(HistoryEvent)) Option { return func(r *runner) { r.observe = f } }
 
@@ -166,7 +174,7 @@ func (m *Machine) Run(ctx context.Context, input any, opts ...Option) *Execution
 
 // Start starts an execution of the machine and returns it at once.
 func (m *Machine) Start(ctx context.Context, input any, opts ...Option) *Execution {
-	r := &runner{clock: RealClock, smName: "workflow"}
+	r := &runner{clock: RealClock, smName: "workflow", historyLimit: HistoryLimit}
 	for _, o := range opts {
 		o(r)
 	}
@@ -205,9 +213,10 @@ func (e *Execution) finish(ctx context.Context, out any, err error) {
 	case err == nil:
 		r.event("ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{
 			"output": compact(out), "outputDetails": map[string]any{"truncated": false}})
-	case errors.As(err, &ae) && ae.Name == ErrTimeout && ctx.Err() == context.DeadlineExceeded:
+	case ctx.Err() == context.DeadlineExceeded:
+		ae = &Error{Name: ErrTimeout, Cause: "The execution timed out"}
 		r.event("ExecutionTimedOut", "executionTimedOutEventDetails", map[string]any{"error": ae.Name, "cause": ae.Cause})
-	case ctx.Err() == context.Canceled && !errors.As(err, &ae):
+	case ctx.Err() == context.Canceled:
 		r.event("ExecutionAborted", "executionAbortedEventDetails", map[string]any{"error": "States.Aborted", "cause": "stopped"})
 	default:
 		ae = asError(err)
@@ -219,9 +228,9 @@ func (e *Execution) finish(ctx context.Context, out any, err error) {
 	switch {
 	case err == nil:
 		e.status, e.output = StatusSucceeded, out
-	case ae != nil && ae.Name == ErrTimeout && ctx.Err() == context.DeadlineExceeded:
+	case ctx.Err() == context.DeadlineExceeded:
 		e.status, e.errName, e.cause = StatusTimedOut, ae.Name, ae.Cause
-	case ae == nil:
+	case ctx.Err() == context.Canceled:
 		e.status, e.errName, e.cause = StatusAborted, "States.Aborted", "stopped"
 	default:
 		e.status, e.errName, e.cause = StatusFailed, ae.Name, ae.Cause
@@ -251,6 +260,9 @@ type runner struct {
 	errorMatch func(pattern, name string) bool
 	observe    func(HistoryEvent)
 	exec       *Execution
+	// historyLimit bounds the history; overflow says it was reached.
+	historyLimit int
+	overflow     atomic.Bool
 }
 
 // machine runs a machine (the execution's, a branch, an item processor)
@@ -258,6 +270,9 @@ type runner struct {
 func (r *runner) machine(ctx context.Context, m *Machine, input any) (any, error) {
 	name := m.StartAt
 	for {
+		if r.overflow.Load() {
+			return nil, Errorf(ErrRuntime, "the execution's history reached its limit of %d events", r.historyLimit)
+		}
 		if err := ctx.Err(); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				return nil, &Error{Name: ErrTimeout, Cause: "The execution timed out"}
@@ -335,8 +350,8 @@ func (r *runner) state(ctx context.Context, s *State, input any) (any, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	if s.End {
-		next = ""
+	if s.End && s.Type != TypeTask && s.Type != TypeParallel && s.Type != TypeMap {
+		next = "" // a caught Task, Parallel or Map goes where its catcher says
 	}
 	r.event(s.Type+"StateExited", "stateExitedEventDetails", map[string]any{"name": s.Name, "output": compact(out)})
 	return out, next, nil
@@ -484,6 +499,9 @@ func (r *runner) withRetry(ctx context.Context, s *State, input, effective any, 
 				}
 			}
 			out, err := r.finishResult(s, input, result, ctxObj)
+			if s.End {
+				return out, "", err
+			}
 			return out, s.Next, err
 		}
 		ae := asError(err)

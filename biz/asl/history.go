@@ -43,6 +43,11 @@ func (e HistoryEvent) StateName() string {
 func (r *runner) event(typ, field string, details map[string]any) {
 	e := r.exec
 	e.mu.Lock()
+	if len(e.history) >= r.historyLimit {
+		r.overflow.Store(true)
+		e.mu.Unlock()
+		return
+	}
 	ev := HistoryEvent{Timestamp: r.clock.Now().UTC(), Type: typ, ID: int64(len(e.history) + 1), DetailsField: field, Details: details}
 	ev.PreviousEventID = ev.ID - 1
 	e.history = append(e.history, ev)

@@ -330,7 +330,7 @@ func (p *parser) machine(m map[string]any, at string, top bool) *Machine {
 		}
 		out.States[name] = p.state(name, sm, sat)
 	}
-	if out.StartAt != "" {
+	if _, ok := m["StartAt"]; ok {
 		if _, ok := out.States[out.StartAt]; !ok {
 			p.fail("MISSING_TRANSITION_TARGET", at+"/StartAt", "Missing 'Next' target: %s", out.StartAt)
 		}
