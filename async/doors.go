@@ -149,20 +149,47 @@ func reactorsOf(app *runtime.App) map[string]biz.Reactor {
 	return nil
 }
 
-// newEngine returns the engine of the service's reactors (nil without any),
-// calling the entries in process and publishing through pub (nil: no
-// publisher).
-func (d *doors) newEngine(app *runtime.App, pub events.Publisher) (*biz.Engine, error) {
+// newEngine returns the engine of the service's reactors and of its
+// workflows' subscriptions (nil without any), calling the entries in
+// process and publishing through pub (nil: no publisher), and the runner
+// of its workflows (nil without any), whose executions run until ctx is
+// done.
+func (d *doors) newEngine(ctx context.Context, app *runtime.App, pub events.Publisher, ropts ...biz.RunnerOption) (*biz.Engine, *biz.Runner, error) {
 	reactors := reactorsOf(app)
-	if len(reactors) == 0 {
-		return nil, nil
-	}
 	copts := []biz.ClientOption{biz.WithApp(app), biz.WithSource("cws/" + app.Name())}
 	if pub != nil {
 		copts = append(copts, biz.WithPublisher(pub))
 	}
-	return biz.NewEngine(reactors, biz.WithClient(biz.NewClient(copts...)), biz.WithLogger(app.Logger()),
+	client := biz.NewClient(copts...)
+	var runner *biz.Runner
+	if p, ok := app.Service().(biz.WorkflowProvider); ok {
+		wfs, err := p.Workflows()
+		if err != nil {
+			return nil, nil, err
+		}
+		ropts = append([]biz.RunnerOption{biz.WithTasks(client.Tasks(app.Name())), biz.WithRunnerLogger(app.Logger())}, ropts...)
+		if runner, err = biz.NewRunner(ctx, wfs, ropts...); err != nil {
+			return nil, nil, err
+		}
+		client = client.With(biz.WithRunner(runner))
+		all := map[string]biz.Reactor{}
+		for name, r := range reactors {
+			all[name] = r
+		}
+		for name, r := range runner.Reactors() {
+			if _, dup := all[name]; dup {
+				return nil, nil, fmt.Errorf("a reactor and a workflow are both named %s", name)
+			}
+			all[name] = r
+		}
+		reactors = all
+	}
+	if len(reactors) == 0 {
+		return nil, runner, nil
+	}
+	engine, err := biz.NewEngine(reactors, biz.WithClient(client), biz.WithLogger(app.Logger()),
 		biz.WithStore(d.store), biz.WithRulePrefix(os.Getenv(EnvRulePrefix)))
+	return engine, runner, err
 }
 
 // newDoor returns the invocation door of app, with the reactors' engine
@@ -194,18 +221,53 @@ func (d *doors) notifications(ctx context.Context, fallback events.Publisher) (e
 }
 
 // RunMode implements cws.ModeRunner: CWS_MODE=reactors prints the
-// reactors' rules as JSON.
+// reactors' rules as JSON, CWS_MODE=workflows the workflows
+// (WorkflowInfo).
 func (d *doors) RunMode(ctx context.Context, app *runtime.App, mode string, w io.Writer) (bool, error) {
-	if mode != "reactors" {
+	if mode != "reactors" && mode != "workflows" {
 		return false, nil
 	}
-	rules := []biz.Rule{}
-	if engine, err := d.newEngine(app, nil); err != nil {
+	engine, runner, err := d.newEngine(ctx, app, nil)
+	if err != nil {
 		return true, err
-	} else if engine != nil {
+	}
+	rules := []biz.Rule{}
+	if engine != nil {
 		rules = engine.Rules(time.Now().UTC())
 	}
-	return true, writeJSON(w, rules)
+	if mode == "reactors" {
+		return true, writeJSON(w, rules)
+	}
+	return true, writeJSON(w, workflowInfos(runner, rules))
+}
+
+// WorkflowInfo describes a workflow of a service: its file, its states and
+// the rules that start it.
+type WorkflowInfo struct {
+	Name       string         `json:"name"`
+	Path       string         `json:"path"`
+	Comment    string         `json:"comment,omitempty"`
+	States     int            `json:"states"`
+	Rules      []biz.Rule     `json:"rules"`
+	Definition map[string]any `json:"definition"`
+}
+
+func workflowInfos(runner *biz.Runner, rules []biz.Rule) []WorkflowInfo {
+	out := []WorkflowInfo{}
+	if runner == nil {
+		return out
+	}
+	for _, wf := range runner.Workflows() {
+		info := WorkflowInfo{Name: wf.Name, Path: wf.Path, Comment: wf.Machine.Comment, States: len(wf.Machine.States),
+			Rules: []biz.Rule{}, Definition: wf.Machine.Definition}
+		for _, r := range rules {
+			if r.Reactor == wf.Name {
+				info.Rules = append(info.Rules, r)
+			}
+		}
+		out = append(out, info)
+	}
+	return out
 }
 
 // Manifest is what the CloudEvents doors need deployed (their part of
@@ -227,7 +289,7 @@ func (d *doors) DescribeDoor(ctx context.Context, app *runtime.App) (any, error)
 	if d.cloud != nil {
 		m.Cloud = "aws"
 	}
-	engine, err := d.newEngine(app, nil)
+	engine, _, err := d.newEngine(ctx, app, nil)
 	if err != nil {
 		return nil, err
 	}

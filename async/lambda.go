@@ -13,6 +13,7 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/events/wire"
@@ -30,7 +31,7 @@ func (d *doors) Lambda(ctx context.Context, app *runtime.App) (cwslambda.EventHa
 	if err != nil {
 		return nil, err
 	}
-	engine, err := d.newEngine(app, notify)
+	engine, _, err := d.newEngine(ctx, app, notify, biz.WithTriggersWaiting())
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -39,14 +38,14 @@ func (d *doors) Local(ctx context.Context, app *runtime.App) (*cws.LocalDoor, er
 		if err != nil {
 			return nil, err
 		}
-		engine, err := d.newEngine(app, notify)
+		engine, runner, err := d.newEngine(ctx, app, notify)
 		if err != nil {
 			return nil, err
 		}
 		door := d.newDoor(app, invoke.LocalReplies(nil, d.cloud), engine)
 		consumer := q.Consumer(wopts...)
 		return &cws.LocalDoor{
-			Endpoints:   map[string]http.Handler{EventsPath: Endpoint(app, q)},
+			Endpoints:   endpoints(app, q, runner),
 			Run:         func(ctx context.Context) error { return consumer.Consume(ctx, door) },
 			Description: "consuming events from SQS queue " + q.URL() + " and " + EventsPath,
 		}, nil
@@ -58,7 +57,7 @@ func (d *doors) Local(ctx context.Context, app *runtime.App) (*cws.LocalDoor, er
 	if err := bus.PutRule("cws-invocations", `{"detail-type":["`+invoke.Type+`"]}`, q); err != nil {
 		return nil, err
 	}
-	engine, err := d.newEngine(app, bus)
+	engine, runner, err := d.newEngine(ctx, app, bus)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +95,7 @@ func (d *doors) Local(ctx context.Context, app *runtime.App) (*cws.LocalDoor, er
 		}
 	}
 	return &cws.LocalDoor{
-		Endpoints:   map[string]http.Handler{EventsPath: Endpoint(app, q)},
+		Endpoints:   endpoints(app, q, runner),
 		Run:         run,
 		Description: "consuming events from in-memory queue " + LocalQueue + " and " + EventsPath,
 	}, nil

@@ -34,6 +34,7 @@ type Client struct {
 	timeout time.Duration
 	retries int
 	backoff time.Duration
+	runner  *Runner
 }
 
 // ClientOption configures a Client.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coworks-go/cws/runtime"
@@ -27,8 +28,9 @@ type Handler struct {
 type HandlerOption func(*Handler)
 
 // WithEndpoint serves requests for exactly path with h instead of the App
-// (the CloudEvents doors' POST /_cws/events, say). The path is matched as
-// the request gives it, without cleaning.
+// (the CloudEvents doors' POST /_cws/events, say); a path ending in a slash
+// serves the paths below it too, as a subtree of http.ServeMux does. The
+// path is matched as the request gives it, without cleaning.
 func WithEndpoint(path string, h http.Handler) HandlerOption {
 	return func(s *Handler) {
 		if s.endpoints == nil {
@@ -52,6 +54,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ep, ok := h.endpoints[r.URL.Path]; ok {
 		ep.ServeHTTP(w, r)
 		return
+	}
+	for path, ep := range h.endpoints {
+		if strings.HasSuffix(path, "/") && strings.HasPrefix(r.URL.Path, path) {
+			ep.ServeHTTP(w, r)
+			return
+		}
 	}
 	req := runtime.Request{
 		Method:     r.Method,
