@@ -123,7 +123,8 @@ func Main(service any, opts ...runtime.Option) {
 //     the doors' endpoints, and runs the doors beside it.
 //
 // The Doors among opts are opened where the binary runs; a service with
-// reactors (a Reactors method) needs the async doors.
+// reactors or workflows (a Reactors or Workflows method) needs the async
+// doors.
 func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	onLambda := os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""
 	logger := newLogger(os.Getenv(EnvLogLevel), onLambda)
@@ -136,6 +137,9 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 	}
 	if len(doors) == 0 && hasMethod(service, "Reactors") {
 		return errors.New("the service has reactors (a Reactors method) but no CloudEvents door to run them: give cws.Main async.Doors() or awscloud.Doors()")
+	}
+	if len(doors) == 0 && hasMethod(service, "Workflows") {
+		return errors.New("the service has workflows (a Workflows method) but no CloudEvents door to run them: give cws.Main async.Doors() or awscloud.Doors()")
 	}
 	app, err := runtime.New(service, append([]runtime.Option{runtime.WithLogger(logger)}, opts...)...)
 	if err != nil {
@@ -173,9 +177,9 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 				}
 			}
 		}
-		if mode == "reactors" && !hasMethod(service, "Reactors") {
-			// A service without reactors, and without the doors that run
-			// them, lists none.
+		if (mode == "reactors" && !hasMethod(service, "Reactors")) || (mode == "workflows" && !hasMethod(service, "Workflows")) {
+			// A service without reactors or workflows, and without the
+			// doors that run them, lists none.
 			return writeJSON(os.Stdout, []any{})
 		}
 		return fmt.Errorf("unknown %s %q", EnvMode, mode)

@@ -286,8 +286,9 @@ func waitFor(t *testing.T, logs *testutil.SyncBuffer, deadline time.Time, want .
 }
 
 // examples/biz under the embedded default: a notification posted to the
-// local events endpoint runs the invoicing workflow and the alert; a
-// reactor that fails for good is dead-lettered with its reason.
+// local events endpoint starts the invoicing workflow (an alert for the
+// large order, the invoices mailed); an invoice that cannot be mailed
+// raises an alert and fails its execution, shown at /_cws/executions.
 func TestBizThroughLocalRuntime(t *testing.T) {
 	do, logs := localService(t, "./examples/biz")
 	deadline := time.Now().Add(20 * time.Second)
@@ -312,7 +313,7 @@ func TestBizThroughLocalRuntime(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	poll("/alerts", `[{"level":"warning","message":"order A-1 of 1200.00"}]`)
+	poll("/alerts", `[{"level":"warning","message":"large order A-1 of 1200"}]`)
 	for {
 		_, body := do("GET", "/mails", "", "")
 		if strings.Contains(body, `"to":"ann@example.com"`) && strings.Contains(body, `"to":"bob@example.com"`) {
@@ -326,13 +327,32 @@ func TestBizThroughLocalRuntime(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// An invoice that cannot be mailed: the workflow's Catch raises an
+	// alert, and the execution fails as its definition says.
 	if status, body := do("POST", "/_cws/events", "application/cloudevents+json", order("A-3", "nobody", 10)); status != 202 {
 		t.Fatalf("posting the bad order: %d %s", status, body)
 	}
-	waitFor(t, logs, deadline, "reactor failed", "dead-lettered", `\"nobody\" is not a mail address`)
+	poll("/alerts", `[{"level":"warning","message":"large order A-1 of 1200"},{"level":"error","message":"invoice 3 was not mailed to nobody (cws.Status.422)"}]`)
+	for {
+		status, body := do("GET", "/_cws/executions/completed-orders-A-3", "", "")
+		if status == 200 && strings.Contains(body, `"status": "FAILED"`) {
+			if !strings.Contains(body, `"error": "InvoiceNotMailed"`) || !strings.Contains(body, `"type": "FailStateEntered"`) {
+				t.Errorf("the failed execution: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET the execution: %d %s\n%s", status, body, logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	_, invoices := do("GET", "/invoices", "", "")
 	if strings.Count(invoices, `"order":`) != 3 {
 		t.Errorf("invoices: %s", invoices)
+	}
+	_, list := do("GET", "/_cws/executions", "", "")
+	if strings.Count(list, `"executionArn"`) != 3 {
+		t.Errorf("executions: %s", list)
 	}
 }
 

@@ -152,12 +152,11 @@ func WorkflowEndpoints(app *runtime.App, runner *biz.Runner) http.Handler {
 			problem(w, r, p)
 			return
 		}
-		h, pattern := mux.Handler(r)
-		if pattern == "" {
+		if _, pattern := mux.Handler(r); pattern == "" {
 			problem(w, r, runtime.NewProblem(http.StatusNotFound, "no such workflow endpoint: %s %s", r.Method, r.URL.Path))
 			return
 		}
-		h.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r) // sets the path's values
 	})
 }
 

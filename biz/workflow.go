@@ -327,7 +327,8 @@ func (r *Runner) Start(workflow string, input any, name string) (*asl.Execution,
 	go func() {
 		<-e.Done()
 		status, _, errName, cause := e.Status()
-		log := r.log.With("workflow", workflow, "execution", e.Name, "status", status, "duration", e.StopDate().Sub(e.StartDate))
+		log := r.log.With("workflow", workflow, "execution", e.Name, "status", status, "duration", e.StopDate().Sub(e.StartDate),
+			"states", strings.Join(asl.StatesEntered(e.History()), " > "))
 		if status == asl.StatusSucceeded {
 			log.Info("workflow done")
 		} else {

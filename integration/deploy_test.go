@@ -267,8 +267,9 @@ func TestDeployCrud(t *testing.T) {
 // TestDeployBiz deploys examples/biz: a CloudEvent sent to its queue runs
 // its entry and the result reaches a reply queue; a refused one ends in the
 // dead-letter queue with its reason; the reminder's rate(1 minute) rule
-// fires; an order.completed event on the service's bus reaches the alert
-// and invoicing reactors; destroy leaves no queue, rule or bus.
+// fires; an order.completed event on the service's bus starts the invoicing
+// workflow (through the large order's alert); destroy leaves no queue, rule
+// or bus.
 func TestDeployBiz(t *testing.T) {
 	t.Parallel()
 	cfg := need(t)
@@ -313,7 +314,7 @@ func TestDeployBiz(t *testing.T) {
 		t.Errorf("dead letters %q, want the refused invocation with its 422", dead)
 	}
 
-	// An order.completed event on the service's bus reaches both reactors.
+	// An order.completed event on the service's bus starts the invoicing workflow.
 	order := event.New()
 	order.SetID("order-" + runID)
 	order.SetSource("shop")
@@ -324,11 +325,9 @@ func TestDeployBiz(t *testing.T) {
 	if err := cwseventbridge.NewPublisher(eb, outputs["BusName"]).Publish(ctx, order); err != nil {
 		t.Fatal(err)
 	}
-	logs := awaitLogs(t, cfg, stack, `"event":"order-`+runID+`","source":"shop","type":"order.completed"`, 2)
-	for _, r := range []string{`"reactor":"alert"`, `"reactor":"invoicing"`} {
-		if !strings.Contains(logs, `"msg":"reacted",`+r) {
-			t.Errorf("the logs lack reactor %s:\n%s", r, logs)
-		}
+	logs := awaitLogs(t, cfg, stack, `"msg":"workflow done","workflow":"invoicing","execution":"completed-orders-order-`+runID+`"`, 1)
+	if !strings.Contains(logs, "IsLarge > AlertLargeOrder > MailInvoice > PublishSent") {
+		t.Errorf("the invoicing workflow did not take the large order's path:\n%s", logs)
 	}
 
 	// The reminder's rate(1 minute) rule fires within 70 s of the deploy.

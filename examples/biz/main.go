@@ -1,13 +1,16 @@
-// Command biz is the cws example of biz reactors: an office service whose
-// tech entries keep reminders, alerts, invoices and an outbox, and whose
-// reactors compose them into workflows:
+// Command biz is the cws example of the business level: an office service
+// whose tech entries keep reminders, alerts, invoices and an outbox, and
+// whose biz level composes them:
 //
-//   - reminder: every weekday at 09:00 UTC (or on $REMINDER_SCHEDULE),
-//     posts a reminder (a cron reactor calling a tech entry);
-//   - alert: an order.completed event of 1,000 or more raises an alert (a
-//     notification pattern calling a tech entry);
-//   - invoicing: an order.completed event creates the invoice, renders its
-//     document, mails it, and publishes invoice.sent.
+//   - reminder, a code reactor: every weekday at 09:00 UTC (or on
+//     $REMINDER_SCHEDULE), posts a reminder — one call on a schedule, where
+//     code is the better fit;
+//   - invoicing, a workflow (workflows/invoicing.asl.yaml, Amazon States
+//     Language): an order.completed event creates the invoice, renders its
+//     document, raises an alert for a large order, mails the invoice (retried
+//     while the mail service answers 5xx; an alert when it cannot be mailed)
+//     and publishes invoice.sent — steps, branches and error handling a
+//     non-programmer can read, draw (cws workflows graph) and edit.
 //
 // It runs under `cws run ./examples/biz` with no AWS (the CloudEvents doors
 // run in memory until CWS_QUEUE_URL names an SQS queue):
@@ -15,6 +18,7 @@
 //	cws events put --token dev-token --type order.completed --source shop --data '{"order":"A-1","customer":"ann@example.com","total":1200}'
 //	curl -H 'Authorization: dev-token' localhost:8080/invoices
 //	curl -H 'Authorization: dev-token' localhost:8080/alerts
+//	curl -H 'Authorization: dev-token' localhost:8080/_cws/executions
 package main
 
 //go:generate go run github.com/coworks-go/cws/cmd/cws gen

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"os"
@@ -64,18 +65,39 @@ type Office struct {
 	alerts    []Alert
 	invoices  []Invoice
 	outbox    []Mail
+	// mailOutage is how many mails are refused with 503 before the mail
+	// service answers again (env MAIL_OUTAGE): a transient failure, to see
+	// the invoicing workflow retry.
+	mailOutage int
 }
 
 // NewOffice returns an empty office.
-func NewOffice() *Office { return &Office{} }
+func NewOffice() *Office {
+	n, _ := strconv.Atoi(os.Getenv("MAIL_OUTAGE"))
+	return &Office{mailOutage: n}
+}
 
-// Reactors are the office's business workflows (see main.go).
+// Reactors are the office's code reactors (see main.go).
 func (o *Office) Reactors() map[string]biz.Reactor {
 	return map[string]biz.Reactor{
-		"reminder":  Reminders{Schedule: os.Getenv("REMINDER_SCHEDULE")},
-		"alert":     Alerts{Threshold: 1000},
-		"invoicing": Invoicing{},
+		"reminder": Reminders{Schedule: os.Getenv("REMINDER_SCHEDULE")},
 	}
+}
+
+// workflowFiles are the office's workflows, in the Amazon States Language.
+//
+//go:embed workflows
+var workflowFiles embed.FS
+
+// Workflows are the office's workflows: invoicing, started by every
+// order.completed event.
+func (o *Office) Workflows() ([]*biz.Workflow, error) {
+	invoicing, err := biz.LoadWorkflow(workflowFiles, "workflows/invoicing.asl.yaml",
+		biz.On("completed-orders", `{"detail-type":["order.completed"]}`))
+	if err != nil {
+		return nil, err
+	}
+	return []*biz.Workflow{invoicing}, nil
 }
 
 // PostReminders posts a reminder.
@@ -160,6 +182,10 @@ func (o *Office) PostMails(ctx context.Context, in Mail) (Mail, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.mailOutage > 0 {
+		o.mailOutage--
+		return in, runtime.NewProblem(503, "the mail service is down for a moment")
+	}
 	o.outbox = append(o.outbox, in)
 	runtime.SetStatus(ctx, 201)
 	return in, nil
