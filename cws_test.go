@@ -333,6 +333,7 @@ func TestBizThroughLocalRuntime(t *testing.T) {
 		t.Fatalf("posting the bad order: %d %s", status, body)
 	}
 	poll("/alerts", `[{"level":"warning","message":"large order A-1 of 1200"},{"level":"error","message":"invoice 3 was not mailed to nobody (cws.Status.422)"}]`)
+	waitFor(t, logs, deadline, `msg="workflow failed" workflow=invoicing execution=completed-orders-A-3 status=FAILED`, "error=InvoiceNotMailed")
 	for {
 		status, body := do("GET", "/_cws/executions/completed-orders-A-3", "", "")
 		if status == 200 && strings.Contains(body, `"status": "FAILED"`) {
