@@ -222,8 +222,13 @@ func (d *doors) notifications(ctx context.Context, fallback events.Publisher) (e
 
 // RunMode implements cws.ModeRunner: CWS_MODE=reactors prints the
 // reactors' rules as JSON, CWS_MODE=workflows the workflows
-// (WorkflowInfo).
+// (WorkflowInfo), CWS_MODE=workflow-run runs one execution of the workflow
+// file CWS_WORKFLOW_FILE on the input read from stdin, its tasks calling
+// the service's entries in process, and prints its ExecutionInfo.
 func (d *doors) RunMode(ctx context.Context, app *runtime.App, mode string, w io.Writer) (bool, error) {
+	if mode == "workflow-run" {
+		return true, runWorkflowFile(ctx, app, os.Getenv(EnvWorkflowFile), os.Stdin, w)
+	}
 	if mode != "reactors" && mode != "workflows" {
 		return false, nil
 	}

@@ -1,11 +1,19 @@
 package async
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/biz/asl"
@@ -170,4 +178,44 @@ func rulesOf(runner *biz.Runner) []biz.Rule {
 		}
 	}
 	return out
+}
+
+// EnvWorkflowFile names the workflow file CWS_MODE=workflow-run runs.
+const EnvWorkflowFile = "CWS_WORKFLOW_FILE"
+
+// runWorkflowFile runs one execution of a workflow file with the input
+// read from in, its cws:invoke tasks calling app's entries in process and
+// its cws:publish tasks publishing nowhere (each event is logged), and
+// writes its ExecutionInfo, history included. An invalid definition is
+// the error.
+func runWorkflowFile(ctx context.Context, app *runtime.App, file string, in io.Reader, w io.Writer) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	m, err := asl.Parse(data)
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(in)
+	if err != nil {
+		return err
+	}
+	var input any = map[string]any{}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if input, err = asl.DecodeJSON(raw); err != nil {
+			return fmt.Errorf("the input is not JSON: %w", err)
+		}
+	}
+	log := app.Logger()
+	pub := events.PublisherFunc(func(ctx context.Context, evs ...event.Event) error {
+		for _, e := range evs {
+			log.Info("published", "type", e.Type(), "id", e.ID(), "data", string(e.Data()))
+		}
+		return nil
+	})
+	client := biz.NewClient(biz.WithApp(app), biz.WithPublisher(pub), biz.WithSource("cws/"+app.Name()))
+	e := m.Run(ctx, input, asl.WithTasks(client.Tasks(app.Name())), asl.WithErrorMatch(biz.MatchStatusClass),
+		asl.WithName(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), ".asl"), ""))
+	return writeJSON(w, Describe(e, true))
 }

@@ -87,6 +87,12 @@ type Publisher interface {
 	Publish(ctx context.Context, events ...event.Event) error
 }
 
+// PublisherFunc is a Publisher of a function.
+type PublisherFunc func(ctx context.Context, events ...event.Event) error
+
+// Publish implements Publisher.
+func (f PublisherFunc) Publish(ctx context.Context, events ...event.Event) error { return f(ctx, events...) }
+
 // Consumer delivers the events of a source (a queue) to a handler until ctx
 // is done, then shuts down gracefully: it stops receiving, lets in-flight
 // handlers finish and releases the messages it received but did not start.

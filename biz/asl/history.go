@@ -2,6 +2,8 @@ package asl
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,6 +30,42 @@ func (e HistoryEvent) MarshalJSON() ([]byte, error) {
 		m[e.DetailsField] = e.Details
 	}
 	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads an event as GetExecutionHistory writes it.
+func (e *HistoryEvent) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	var ts string
+	for k, v := range m {
+		var err error
+		switch {
+		case k == "timestamp":
+			err = json.Unmarshal(v, &ts)
+		case k == "type":
+			err = json.Unmarshal(v, &e.Type)
+		case k == "id":
+			err = json.Unmarshal(v, &e.ID)
+		case k == "previousEventId":
+			err = json.Unmarshal(v, &e.PreviousEventID)
+		case strings.HasSuffix(k, "EventDetails"):
+			e.DetailsField = k
+			err = json.Unmarshal(v, &e.Details)
+		}
+		if err != nil {
+			return fmt.Errorf("history event %s: %w", k, err)
+		}
+	}
+	if ts != "" {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return err
+		}
+		e.Timestamp = t
+	}
+	return nil
 }
 
 // StateName is the name of the state an event is about, or "".

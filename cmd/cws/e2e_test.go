@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net"
@@ -600,4 +601,99 @@ func unzipBootstrap(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(f)
+}
+
+// TestWorkflowsCommand: cws workflows lists examples/biz's workflow; run
+// runs a pure workflow file (output, exit 0), a failing one ({"error",
+// "cause"}, exit 1), an invalid one (InvalidDefinition, exit 2), and the
+// invoicing workflow against examples/biz's entries (--service); graph
+// draws it as Mermaid and as SVG.
+func TestWorkflowsCommand(t *testing.T) {
+	out, errOut, code := runCws(t, repoRoot, nil, "workflows", "./examples/biz")
+	if code != 0 || !strings.Contains(out, "invoicing  workflows/invoicing.asl.yaml  8       invoicing-completed-orders {\"detail-type\":[\"order.completed\"]}") {
+		t.Errorf("cws workflows: exit %d\n%s%s", code, out, errOut)
+	}
+	dir := t.TempDir()
+	write := func(name, def string) string {
+		p := filepath.Join(dir, name)
+		_ = os.WriteFile(p, []byte(def), 0o644)
+		return p
+	}
+	pure := write("pure.asl.yaml", `StartAt: Greet
+States:
+  Greet:
+    Type: Pass
+    Parameters:
+      text.$: States.Format('Hello, {}', $.name)
+    Next: Check
+  Check:
+    Type: Choice
+    Choices:
+      - Variable: $.text
+        StringEquals: Hello, nobody
+        Next: Refuse
+    Default: Done
+  Refuse:
+    Type: Fail
+    Error: Nobody
+    Cause: nobody to greet
+  Done:
+    Type: Succeed
+`)
+	out, _, code = runCws(t, repoRoot, nil, "workflows", "run", pure, "--input", `{"name":"Ann"}`)
+	if code != 0 || strings.TrimSpace(out) != "{\n  \"text\": \"Hello, Ann\"\n}" {
+		t.Errorf("a pure workflow: exit %d %s", code, out)
+	}
+	out, _, code = runCws(t, repoRoot, strings.NewReader(`{"name":"nobody"}`), "workflows", "run", pure, "--input", "-")
+	if code != 1 || !strings.Contains(out, `"error": "Nobody"`) || !strings.Contains(out, `"cause": "nobody to greet"`) {
+		t.Errorf("a failing workflow: exit %d %s", code, out)
+	}
+	bad := write("bad.asl.json", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}`)
+	_, errOut, code = runCws(t, repoRoot, nil, "workflows", "run", bad)
+	if code != 2 || !strings.Contains(errOut, "InvalidDefinition") || !strings.Contains(errOut, "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/A/Next") {
+		t.Errorf("an invalid workflow: exit %d %s", code, errOut)
+	}
+	// A task without a service fails, saying why.
+	input := `{"detail-type":"order.completed","source":"shop","detail":{"data":{"order":"W-1","customer":"ann@example.com","total":1500}}}`
+	out, _, code = runCws(t, repoRoot, nil, "workflows", "run", filepath.Join(repoRoot, "examples/biz/workflows/invoicing.asl.yaml"), "--input", input)
+	if code != 1 || !strings.Contains(out, "States.TaskFailed") || !strings.Contains(out, "--service") {
+		t.Errorf("a task without a service: exit %d %s", code, out)
+	}
+	// With examples/biz's entries, in process.
+	out, errOut, code = runCws(t, repoRoot, nil, "workflows", "run", "examples/biz/workflows/invoicing.asl.yaml",
+		"--service", "./examples/biz", "--input", input, "--history")
+	if code != 0 || !strings.Contains(out, `"order": "W-1"`) || !strings.Contains(out, `"id": 1`) ||
+		!strings.Contains(errOut, `"type":"TaskSucceeded"`) || !strings.Contains(errOut, `"name":"AlertLargeOrder"`) ||
+		!strings.Contains(errOut, `published`) {
+		t.Errorf("invoicing with --service: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	out, _, code = runCws(t, repoRoot, nil, "workflows", "graph", "examples/biz/workflows/invoicing.asl.yaml", "--format", "mermaid")
+	for _, want := range []string{"flowchart TD", `s2{"IsLarge"}`, `s2 -->|"$.invoice.total ≥ 1000"| s3`, `s4 -.->|"on States.ALL"| s6`, "class s7 fail"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("mermaid lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	svg := filepath.Join(dir, "invoicing.svg")
+	if _, errOut, code = runCws(t, repoRoot, nil, "workflows", "graph", "examples/biz/workflows/invoicing.asl.yaml", "-o", svg); code != 0 {
+		t.Fatalf("graph -o: %s", errOut)
+	}
+	data, _ := os.ReadFile(svg)
+	var doc struct {
+		XMLName xml.Name
+		Texts   []string `xml:"text"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil || doc.XMLName.Local != "svg" {
+		t.Fatalf("not an SVG: %v", err)
+	}
+	texts := strings.Join(doc.Texts, "|")
+	for _, want := range []string{"CreateInvoice", "POST /invoices", "IsLarge", "retries cws.Status.5xx ×3", "NotMailed", "otherwise", "on States.ALL"} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("the SVG lacks %q: %s", want, texts)
+		}
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "workflows", "graph", pure, "--format", "png")
+	if code != 2 || !strings.Contains(errOut, "--format is svg or mermaid") {
+		t.Errorf("a bad format: exit %d %s", code, errOut)
+	}
 }

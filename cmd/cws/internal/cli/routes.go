@@ -64,9 +64,10 @@ func describe(cmd *cobra.Command, pkg, stage string) (*runtime.Description, erro
 	return &desc, nil
 }
 
-// runMode builds pkg and runs it once in a CWS_MODE, returning its stdout
-// (or streaming it to out when out is set).
-func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out io.Writer) ([]byte, error) {
+// runMode builds pkg and runs it once in a CWS_MODE, with extraEnv added
+// to its environment, returning its stdout (or streaming it to out when out
+// is set).
+func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out io.Writer, extraEnv ...string) ([]byte, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out i
 		return nil, err
 	}
 	c := exec.CommandContext(cmd.Context(), bin)
-	c.Env = append(env, cws.EnvMode+"="+mode)
+	c.Env = append(append(env, extraEnv...), cws.EnvMode+"="+mode)
 	c.Stdin = stdin
 	c.Stderr = cmd.ErrOrStderr()
 	var buf bytes.Buffer
