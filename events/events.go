@@ -91,7 +91,9 @@ type Publisher interface {
 type PublisherFunc func(ctx context.Context, events ...event.Event) error
 
 // Publish implements Publisher.
-func (f PublisherFunc) Publish(ctx context.Context, events ...event.Event) error { return f(ctx, events...) }
+func (f PublisherFunc) Publish(ctx context.Context, events ...event.Event) error {
+	return f(ctx, events...)
+}
 
 // Consumer delivers the events of a source (a queue) to a handler until ctx
 // is done, then shuts down gracefully: it stops receiving, lets in-flight
