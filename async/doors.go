@@ -196,6 +196,9 @@ func (d *doors) newEngine(ctx context.Context, app *runtime.App, pub events.Publ
 // for the other events.
 func (d *doors) newDoor(app *runtime.App, replies invoke.ReplyResolver, engine *biz.Engine) *invoke.Door {
 	opts := []invoke.DoorOption{invoke.WithLogger(app.Logger()), invoke.WithStore(d.store), invoke.WithReplies(replies)}
+	if tr, ok := d.cloud.(invoke.TaskReporter); ok {
+		opts = append(opts, invoke.WithTasks(tr))
+	}
 	if engine != nil {
 		opts = append(opts, invoke.WithNotifications(engine))
 	}

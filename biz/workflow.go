@@ -10,7 +10,6 @@ import (
 	"path"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/coworks-go/cws/biz/asl"
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/events/wire"
 )
 
@@ -100,28 +100,23 @@ const (
 	// ResourceInvoke calls a tech entry: Parameters method, path (with its
 	// query), body, and optionally service. A 2xx answer is the task's
 	// result (its JSON, or its text); another fails the task with the
-	// error cws.Status.<code> and the problem+json as its cause.
+	// error cws.Status.<code> (invoke.StatusError) and the problem+json as
+	// its cause.
 	ResourceInvoke = "cws:invoke"
 	// ResourcePublish publishes a notification event: Parameters type,
 	// data, and optionally source and subject. The result is {"id": …}.
 	ResourcePublish = "cws:publish"
 )
 
-// StatusErrorPrefix starts the error name of an entry's refusal:
-// cws.Status.404. In ErrorEquals, cws.Status.4xx and cws.Status.5xx match
-// a whole class.
-const StatusErrorPrefix = "cws.Status."
-
-// StatusError is the error name of an entry's answer status.
-func StatusError(status int) string { return StatusErrorPrefix + strconv.Itoa(status) }
-
 var statusClass = regexp.MustCompile(`^cws\.Status\.([1-5])xx$`)
 
-// MatchStatusClass is an ErrorEquals matcher (asl.WithErrorMatch):
-// cws.Status.5xx matches cws.Status.500 to cws.Status.599.
+// MatchStatusClass is an ErrorEquals matcher (asl.WithErrorMatch): an
+// entry's error answer fails its task with invoke.StatusError
+// (cws.Status.503), and cws.Status.5xx matches cws.Status.500 to
+// cws.Status.599.
 func MatchStatusClass(pattern, name string) bool {
 	m := statusClass.FindStringSubmatch(pattern)
-	rest, ok := strings.CutPrefix(name, StatusErrorPrefix)
+	rest, ok := strings.CutPrefix(name, invoke.StatusErrorPrefix)
 	return m != nil && ok && len(rest) == 3 && rest[:1] == m[1] && rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' && rest[2] <= '9'
 }
 
@@ -171,7 +166,7 @@ func (c *Client) Tasks(service string) asl.TaskRunner {
 			var ce *CallError
 			switch {
 			case errors.As(err, &ce):
-				return nil, &asl.Error{Name: StatusError(ce.Status), Cause: string(res.Body)}
+				return nil, &asl.Error{Name: invoke.StatusError(ce.Status), Cause: string(res.Body)}
 			case err != nil:
 				return nil, err
 			}

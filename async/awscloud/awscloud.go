@@ -12,6 +12,7 @@ package awscloud
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,12 +20,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws"
 	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/invoke"
 	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
 	"github.com/coworks-go/cws/transport/queue"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
@@ -44,6 +48,7 @@ type Cloud struct {
 	cfg    *aws.Config
 	sqs    *sqs.Client
 	eb     *eventbridge.Client
+	sfn    *sfn.Client
 	cached map[string]events.Publisher // by reply address
 }
 
@@ -74,7 +79,7 @@ func (c *Cloud) clients(ctx context.Context) (*sqs.Client, *eventbridge.Client, 
 		if err != nil {
 			return nil, nil, fmt.Errorf("AWS configuration: %w", err)
 		}
-		c.cfg, c.sqs, c.eb = &cfg, sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg)
+		c.cfg, c.sqs, c.eb, c.sfn = &cfg, sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sfn.NewFromConfig(cfg)
 	}
 	return c.sqs, c.eb, nil
 }
@@ -170,3 +175,37 @@ func (d deadLetters) SendDeadLetter(ctx context.Context, source string, del queu
 }
 
 var _ async.Cloud = (*Cloud)(nil)
+
+// TaskSucceeded implements invoke.TaskReporter: Step Functions'
+// SendTaskSuccess. A task already answered or timed out is no error.
+func (c *Cloud) TaskSucceeded(ctx context.Context, token string, output []byte) error {
+	if _, _, err := c.clients(ctx); err != nil {
+		return err
+	}
+	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(output))})
+	return taskDone(err)
+}
+
+// TaskFailed implements invoke.TaskReporter: Step Functions'
+// SendTaskFailure.
+func (c *Cloud) TaskFailed(ctx context.Context, token, errName, cause string) error {
+	if _, _, err := c.clients(ctx); err != nil {
+		return err
+	}
+	_, err := c.sfn.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String(errName), Cause: aws.String(cause)})
+	return taskDone(err)
+}
+
+// taskDone forgives the errors of a task that no longer waits: it was
+// answered already (a message delivered twice), or it timed out.
+func taskDone(err error) error {
+	var timedOut *sfntypes.TaskTimedOut
+	var invalid *sfntypes.InvalidToken
+	var gone *sfntypes.TaskDoesNotExist
+	if errors.As(err, &timedOut) || errors.As(err, &invalid) || errors.As(err, &gone) {
+		return nil
+	}
+	return err
+}
+
+var _ invoke.TaskReporter = (*Cloud)(nil)

@@ -63,6 +63,7 @@ type Door struct {
 	replies       ReplyResolver
 	routes        map[string]events.Handler
 	notifications events.Handler
+	tasks         TaskReporter
 	log           *slog.Logger
 	run           events.Handler // Deduplicate(Recover(serve))
 }
@@ -93,6 +94,10 @@ func WithRoute(typ string, h events.Handler) DoorOption {
 // route takes, to h (the biz reactors' engine: schedules and
 // notifications). Without it they are Permanent failures.
 func WithNotifications(h events.Handler) DoorOption { return func(d *Door) { d.notifications = h } }
+
+// WithTasks sets what reports the answers of invocations that workflows'
+// tasks sent with a task token (Step Functions, through the cloud).
+func WithTasks(r TaskReporter) DoorOption { return func(d *Door) { d.tasks = r } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) DoorOption { return func(d *Door) { d.log = l } }
@@ -150,7 +155,15 @@ func (d *Door) Handle(ctx context.Context, m *events.Message) error {
 	traceparent := events.EnsureTraceParent(&m.Event)
 	log := d.log.With("event", e.ID(), "source", e.Source(), "subject", e.Subject(), "trace_id", events.TraceID(traceparent),
 		"transport", m.Transport, "receive_count", m.ReceiveCount)
+	if inv.TaskToken != "" && d.tasks == nil {
+		return events.Permanentf("the invocation carries a workflow's task token, but this door reports to no workflow engine (a cloud)")
+	}
 	err = d.run.Handle(context.WithValue(ctx, callKey{}, &call{inv: inv, traceparent: traceparent, log: log}), m)
+	if inv.TaskToken != "" && m.Outcome != nil {
+		// The workflow decides what an error answer means (its Retry and
+		// Catch): the answer is reported, and the message is done.
+		return d.report(ctx, log, inv.TaskToken, *m.Outcome)
+	}
 	if reply != nil && m.Outcome != nil && (err == nil || events.IsPermanent(err)) {
 		r := NewResult(d.source, m.Event, *m.Outcome)
 		if rerr := reply.Publish(ctx, r); rerr != nil {
@@ -159,6 +172,27 @@ func (d *Door) Handle(ctx context.Context, m *events.Message) error {
 		}
 	}
 	return err
+}
+
+// report sends the answer of an invocation to the workflow task waiting
+// for it.
+func (d *Door) report(ctx context.Context, log *slog.Logger, token string, o events.Outcome) error {
+	var err error
+	if o.Status < 400 {
+		err = d.tasks.TaskSucceeded(ctx, token, TaskOutput(o))
+	} else {
+		cause := string(o.Body)
+		if len(cause) > MaxTaskCause {
+			cause = cause[:MaxTaskCause]
+		}
+		err = d.tasks.TaskFailed(ctx, token, StatusError(o.Status), cause)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "reporting to the workflow", "status", o.Status, "error", err)
+		return fmt.Errorf("reporting the answer to the workflow's task: %w", err)
+	}
+	log.InfoContext(ctx, "reported to the workflow", "status", o.Status)
+	return nil
 }
 
 // serve runs the entry of the invocation and records its answer in

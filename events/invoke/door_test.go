@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -216,5 +217,71 @@ func TestDoorRoutesAndInProgress(t *testing.T) {
 	}
 	if err := d.Handle(context.Background(), busy); !errors.Is(err, events.ErrInProgress) {
 		t.Errorf("in progress: %v", err)
+	}
+}
+
+// tasks records what the door reports to workflows.
+type tasks struct {
+	mu   sync.Mutex
+	got  []string
+	fail error
+}
+
+func (r *tasks) TaskSucceeded(_ context.Context, token string, output []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, token+" success "+string(output))
+	return r.fail
+}
+
+func (r *tasks) TaskFailed(_ context.Context, token, errName, cause string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, token+" failure "+errName+" "+cause)
+	return r.fail
+}
+
+// TestDoorReportsToWorkflows: an invocation with a task token reports the
+// entry's answer to the workflow — its JSON or text as the output, an
+// error status as cws.Status.NNN with the problem as cause — and is done,
+// whatever the status: the workflow's Retry and Catch decide. A report that
+// fails is retried; a door without a reporter refuses the token.
+func TestDoorReportsToWorkflows(t *testing.T) {
+	rec := &tasks{}
+	door, s, _ := newDoor(t, invoke.WithTasks(rec))
+	for _, c := range []struct {
+		method, target string
+		body           any
+		want           string
+	}{
+		{"POST", "/", item{Name: "pen"}, `t1 success {"name":"pen"}`},
+		{"GET", "/text", nil, `t2 success "plain"`},
+		{"GET", "/gone", nil, `t3 failure cws.Status.404 {"title":"Not Found","status":404,"detail":"gone for good","instance":"/gone"}`},
+		{"GET", "/boom", nil, `t4 failure cws.Status.500 `},
+	} {
+		m := invocation(t, c.method, c.target, c.body, "")
+		token := "t" + fmt.Sprint(len(rec.got)+1)
+		m.Event.SetExtension(invoke.ExtTaskToken, token)
+		if err := door.Handle(context.Background(), m); err != nil {
+			t.Errorf("%s %s: %v (a reported answer is done)", c.method, c.target, err)
+		}
+		if got := rec.got[len(rec.got)-1]; !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s %s: reported %q, want %q…", c.method, c.target, got, c.want)
+		}
+	}
+	if s.boom.Load() != 1 {
+		t.Errorf("a failing entry ran %d times: the workflow retries, not the door", s.boom.Load())
+	}
+	rec.fail = errors.New("throttled")
+	m := invocation(t, "GET", "/text", nil, "")
+	m.Event.SetExtension(invoke.ExtTaskToken, "t5")
+	if err := door.Handle(context.Background(), m); err == nil || events.IsPermanent(err) {
+		t.Errorf("a failed report: %v, want a retry", err)
+	}
+	bare, _, _ := newDoor(t)
+	m = invocation(t, "GET", "/text", nil, "")
+	m.Event.SetExtension(invoke.ExtTaskToken, "t6")
+	if err := bare.Handle(context.Background(), m); !events.IsPermanent(err) {
+		t.Errorf("a token without a reporter: %v, want it refused", err)
 	}
 }

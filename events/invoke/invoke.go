@@ -8,10 +8,12 @@ package invoke
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +46,11 @@ const (
 	// invocation a result answers.
 	ExtRequestID     = "cwsrequestid"
 	ExtRequestSource = "cwsrequestsource"
+	// ExtTaskToken is the task token of a workflow's task that sent the
+	// invocation (Step Functions' waitForTaskToken): the door reports the
+	// entry's answer to the workflow (TaskReporter) instead of retrying or
+	// dead-lettering it.
+	ExtTaskToken = "cwstasktoken"
 )
 
 // New returns a cws.invoke event from source calling "METHOD target"
@@ -101,6 +108,9 @@ type Invocation struct {
 	RawQuery string
 	Body     []byte // JSON, or nil
 	ReplyTo  string
+	// TaskToken is the token of the workflow task waiting for the answer,
+	// or "".
+	TaskToken string
 }
 
 // Parse checks a cws.invoke event and reads its request. Its errors are
@@ -137,7 +147,41 @@ func Parse(e event.Event) (*Invocation, error) {
 	if v, ok := e.Extensions()[ExtReplyTo]; ok {
 		inv.ReplyTo = fmt.Sprint(v)
 	}
+	if v, ok := e.Extensions()[ExtTaskToken]; ok {
+		inv.TaskToken = fmt.Sprint(v)
+	}
 	return inv, nil
+}
+
+// StatusErrorPrefix starts the error name a workflow's task fails with when
+// its entry answers an error status: cws.Status.404.
+const StatusErrorPrefix = "cws.Status."
+
+// StatusError is the error name of an entry's answer status.
+func StatusError(status int) string { return StatusErrorPrefix + strconv.Itoa(status) }
+
+// TaskReporter reports to a workflow the answer of an invocation one of its
+// tasks sent with its task token: Step Functions' SendTaskSuccess and
+// SendTaskFailure. A token already answered, or timed out, is no error.
+type TaskReporter interface {
+	TaskSucceeded(ctx context.Context, token string, output []byte) error
+	TaskFailed(ctx context.Context, token, errName, cause string) error
+}
+
+// MaxTaskCause is the longest cause Step Functions takes.
+const MaxTaskCause = 32768
+
+// TaskOutput is the output a task gets of an entry's answer: its JSON, a
+// text as a JSON string, null when empty.
+func TaskOutput(o events.Outcome) []byte {
+	switch {
+	case len(o.Body) == 0:
+		return []byte("null")
+	case !o.Binary && json.Valid(o.Body):
+		return o.Body
+	}
+	b, _ := json.Marshal(string(o.Body))
+	return b
 }
 
 // Request is the runtime request of the invocation; see Request.
