@@ -36,6 +36,8 @@ type Task struct {
 	State, Execution string
 	// Attempt counts from 0 (the first try).
 	Attempt int
+	// Token is the attempt's task token ($$.Task.Token).
+	Token string
 }
 
 // Clock is the time of executions: Wait states and Retry intervals sleep
@@ -586,6 +588,8 @@ func (r *runner) attempt(ctx context.Context, s *State, effective any, ctxObj ma
 }
 
 func (r *runner) task(ctx context.Context, s *State, effective any, ctxObj map[string]any, retry int) (any, error) {
+	token, _ := fnUUID(nil)
+	ctxObj["Task"] = map[string]any{"Token": token}
 	params := effective
 	if s.Parameters != nil {
 		v, err := applyTemplate(s.Parameters, effective, ctxObj)
@@ -612,7 +616,7 @@ func (r *runner) task(ctx context.Context, s *State, effective any, ctxObj map[s
 		tctx, cancel = context.WithTimeout(ctx, time.Duration(s.TimeoutSeconds)*time.Second)
 		defer cancel()
 	}
-	out, err := r.tasks.RunTask(tctx, &Task{Resource: s.Resource, Input: params, State: s.Name, Execution: r.exec.ARN, Attempt: retry})
+	out, err := r.tasks.RunTask(tctx, &Task{Resource: s.Resource, Input: params, State: s.Name, Execution: r.exec.ARN, Attempt: retry, Token: token.(string)})
 	if err != nil {
 		ae := asError(err)
 		if tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
