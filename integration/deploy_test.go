@@ -84,20 +84,30 @@ stages:
 	return project, stage
 }
 
-// runCWS runs the cws command of this run against LocalStack, from the
-// repository's root, and returns its output (stdout and stderr).
-func runCWS(t *testing.T, args ...string) (string, error) {
+// cwsResult is what a cws command printed.
+type cwsResult struct{ stdout, stderr string }
+
+// runCWSEnv runs the cws command of this run against LocalStack, from the
+// repository's root, with env added to its environment.
+func runCWSEnv(t *testing.T, env []string, args ...string) (cwsResult, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cwsBin, args...)
 	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_REGION="+awsCfg.Region,
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_PROFILE=", "CWS_STAGE=")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(append(os.Environ(), "AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_REGION="+awsCfg.Region,
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_PROFILE=", "CWS_STAGE="), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	return out.String(), err
+	return cwsResult{stdout.String(), stderr.String()}, err
+}
+
+// runCWS is runCWSEnv with its output and errors together.
+func runCWS(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	res, err := runCWSEnv(t, nil, args...)
+	return res.stdout + res.stderr, err
 }
 
 // deployed deploys service to stage with cws deploy, destroys it after the

@@ -63,7 +63,7 @@ type service struct {
 const serviceToken = "it-token"
 
 // startService runs examples/biz consuming the queue at queueURL.
-func startService(t *testing.T, queueURL string) *service {
+func startService(t *testing.T, queueURL string, env ...string) *service {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -74,6 +74,7 @@ func startService(t *testing.T, queueURL string) *service {
 	cmd := exec.Command(bizBinary(t))
 	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "TOKEN="+serviceToken, "CWS_QUEUE_URL="+queueURL,
 		"AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
+	cmd.Env = append(cmd.Env, env...)
 	s := &service{base: "http://" + addr, logs: &testutil.SyncBuffer{}}
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {

@@ -158,11 +158,15 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 	return nil
 }
 
-// watch adds the service's local package directories to the watcher.
+// watch adds the service's local package directories to the watcher, and
+// the service's workflows directory (its workflow files are embedded).
 func (r *runner) watch(info *pkgInfo) {
 	dirs := []string{info.Dir}
 	for _, d := range info.Local {
 		dirs = append(dirs, d)
+	}
+	if st, err := os.Stat(filepath.Join(info.Dir, "workflows")); err == nil && st.IsDir() {
+		dirs = append(dirs, filepath.Join(info.Dir, "workflows"))
 	}
 	for _, d := range dirs {
 		if r.watched[d] {
@@ -187,6 +191,8 @@ func relevant(path string) bool {
 	case base == "go.mod" || base == "go.sum":
 		return true
 	case base == ".env" || strings.HasPrefix(base, ".env."):
+		return true
+	case strings.HasSuffix(base, ".asl.yaml") || strings.HasSuffix(base, ".asl.yml") || strings.HasSuffix(base, ".asl.json"):
 		return true
 	}
 	return false

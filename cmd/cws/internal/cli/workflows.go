@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coworks-go/cws/async"
+	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/biz/asl"
 )
 
@@ -68,7 +69,7 @@ embedded engine and draw it.`,
 	}
 	cmd.Flags().StringVar(&stage, "stage", "", "stage (default $CWS_STAGE, else dev)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
-	cmd.AddCommand(newWorkflowsRunCmd(), newWorkflowsGraphCmd())
+	cmd.AddCommand(newWorkflowsRunCmd(), newWorkflowsGraphCmd(), newWorkflowsCompileCmd())
 	return cmd
 }
 
@@ -206,5 +207,62 @@ image. -o writes to a file instead of stdout.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "svg", "svg or mermaid")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file")
+	return cmd
+}
+
+func newWorkflowsCompileCmd() *cobra.Command {
+	var queue, bus, source string
+	var queues []string
+	cmd := &cobra.Command{
+		Use:   "compile FILE --queue URL [--bus BUS] [--queue-of SERVICE=URL]",
+		Short: "Write the Step Functions definition of a workflow file",
+		Long: `compile validates the workflow file and prints the definition Step Functions
+runs (JSON): its cws:invoke tasks send their cws.invoke CloudEvent with the
+task token to the service's queue (sqs:sendMessage.waitForTaskToken), and the
+service's CloudEvents door answers them; its cws:publish tasks put their
+event on the bus (events:putEvents); cws.Status.4xx and 5xx in ErrorEquals
+become the statuses of their class.
+
+--queue is the queue of the workflow's own service; --queue-of SERVICE=URL
+(repeated) those of the services its tasks name.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			wf, err := biz.LoadWorkflow(os.DirFS(filepath.Dir(args[0])), filepath.Base(args[0]))
+			if err != nil {
+				var inv *asl.InvalidDefinition
+				if errors.As(err, &inv) {
+					return invalid(err)
+				}
+				return err
+			}
+			others := map[string]string{}
+			for _, q := range queues {
+				name, url, ok := strings.Cut(q, "=")
+				if !ok {
+					return usageError(cmd, fmt.Errorf("--queue-of %q: want SERVICE=URL", q))
+				}
+				others[name] = url
+			}
+			def, err := biz.CompileStepFunctions(wf, biz.StepFunctionsTargets{EventBus: bus, Source: source,
+				QueueURL: func(service string) (string, error) {
+					if url, ok := others[service]; ok {
+						return url, nil
+					}
+					if service == "" && queue != "" {
+						return queue, nil
+					}
+					return "", fmt.Errorf("no queue for service %q: give --queue (the workflow's own) or --queue-of %s=URL", service, service)
+				}})
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", def)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&queue, "queue", "", "the SQS queue URL of the workflow's service")
+	cmd.Flags().StringArrayVar(&queues, "queue-of", nil, "SERVICE=URL: the queue of another service")
+	cmd.Flags().StringVar(&bus, "bus", "", "the EventBridge bus of cws:publish tasks")
+	cmd.Flags().StringVar(&source, "source", "", "the source of the events the workflow sends (default cws/workflow/NAME)")
 	return cmd
 }
