@@ -126,7 +126,7 @@ func ledgerApp(t *testing.T, l *ledger) *runtime.App {
 
 type nosleep struct{}
 
-func (nosleep) Now() time.Time                                  { return time.Now() }
+func (nosleep) Now() time.Time                                   { return time.Now() }
 func (nosleep) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 // run runs a machine to its end.
