@@ -32,7 +32,7 @@ const sqsReceivers = 4
 // localStack is the LocalStack of the SQS benchmarks, started once (a
 // running `cws localstack start` daemon or LOCALSTACK_ENDPOINT is reused).
 var localStack = sync.OnceValues(func() (aws.Config, error) {
-	inst, err := localstack.Start(context.Background(), localstack.WithServices("sqs"),
+	inst, err := localstack.Start(context.Background(), localstack.WithServices("sqs", "stepfunctions"),
 		localstack.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), localstack.WithProgress(os.Stderr))
 	if err != nil {
 		return aws.Config{}, err
