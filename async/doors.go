@@ -289,6 +289,9 @@ type Manifest struct {
 	Cloud string `json:"cloud,omitempty"`
 	// Rules are the reactors' subscriptions, without the rule prefix.
 	Rules []biz.Rule `json:"rules"`
+	// Workflows names the service's workflows: it answers their tasks
+	// (Step Functions' SendTaskSuccess and SendTaskFailure).
+	Workflows []string `json:"workflows,omitempty"`
 }
 
 // DescribeDoor implements cws.DoorDescriber.
@@ -297,9 +300,14 @@ func (d *doors) DescribeDoor(ctx context.Context, app *runtime.App) (any, error)
 	if d.cloud != nil {
 		m.Cloud = "aws"
 	}
-	engine, _, err := d.newEngine(ctx, app, nil)
+	engine, runner, err := d.newEngine(ctx, app, nil)
 	if err != nil {
 		return nil, err
+	}
+	if runner != nil {
+		for _, wf := range runner.Workflows() {
+			m.Workflows = append(m.Workflows, wf.Name)
+		}
 	}
 	if engine != nil {
 		for _, r := range engine.Rules(time.Now().UTC()) {

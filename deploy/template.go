@@ -218,6 +218,12 @@ func (b *builder) role() {
 			statements = append(statements,
 				Statement{Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: GetAtt("DeadLetterQueue", "Arn")},
 				Statement{Effect: "Allow", Action: []string{"events:PutEvents"}, Resource: GetAtt("Bus", "Arn")})
+			if len(b.in.Manifest.Events.Workflows) > 0 {
+				// Task tokens are no resources: IAM scopes these actions
+				// to "*" only.
+				statements = append(statements, Statement{Effect: "Allow",
+					Action: []string{"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}, Resource: "*"})
+			}
 		}
 	}
 	var queues, buses []any

@@ -229,8 +229,18 @@ func TestTemplateOfAnEventsService(t *testing.T) {
 			t.Errorf("the role lacks %s:\n%s", want, role)
 		}
 	}
-	if strings.Contains(role, `"*"`) {
-		t.Errorf("a wildcard in the role: %s", role)
+	if strings.Contains(role, `"*"`) || strings.Contains(role, "states:") {
+		t.Errorf("a wildcard in the role, or Step Functions for a service without workflows: %s", role)
+	}
+	// A service with workflows answers their tasks.
+	withWorkflows := input(eventsManifest())
+	withWorkflows.Manifest.Events.Workflows = []string{"invoicing"}
+	wt, err := NewTemplate(withWorkflows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role := mustJSON(props(t, wt, "Role")); !strings.Contains(role, `"Action":["states:SendTaskSuccess","states:SendTaskFailure","states:SendTaskHeartbeat"],"Effect":"Allow","Resource":"*"`) {
+		t.Errorf("the role of a service with workflows: %s", role)
 	}
 	for _, id := range []string{OutputQueueURL, OutputDeadLetterQueueURL, OutputBusName} {
 		if _, ok := tpl.Outputs[id]; !ok {
