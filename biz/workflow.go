@@ -310,7 +310,17 @@ func (r *Runner) Start(workflow string, input any, name string) (*asl.Execution,
 			}
 		}
 	}
-	opts := []asl.Option{asl.WithName(workflow, name), asl.WithClock(r.clock), asl.WithErrorMatch(MatchStatusClass)}
+	opts := []asl.Option{asl.WithName(workflow, name), asl.WithClock(r.clock), asl.WithErrorMatch(MatchStatusClass),
+		asl.WithDone(func(e *asl.Execution) {
+			status, _, errName, cause := e.Status()
+			log := r.log.With("workflow", workflow, "execution", e.Name, "status", status, "duration", e.StopDate().Sub(e.StartDate),
+				"states", strings.Join(asl.StatesEntered(e.History()), " > "))
+			if status == asl.StatusSucceeded {
+				log.Info("workflow done")
+			} else {
+				log.Warn("workflow failed", "error", errName, "cause", cause)
+			}
+		})}
 	if r.tasks != nil {
 		opts = append(opts, asl.WithTasks(r.tasks))
 	}
@@ -319,17 +329,6 @@ func (r *Runner) Start(workflow string, input any, name string) (*asl.Execution,
 	if len(r.execs) > r.keep {
 		r.execs = r.execs[len(r.execs)-r.keep:]
 	}
-	go func() {
-		<-e.Done()
-		status, _, errName, cause := e.Status()
-		log := r.log.With("workflow", workflow, "execution", e.Name, "status", status, "duration", e.StopDate().Sub(e.StartDate),
-			"states", strings.Join(asl.StatesEntered(e.History()), " > "))
-		if status == asl.StatusSucceeded {
-			log.Info("workflow done")
-		} else {
-			log.Warn("workflow failed", "error", errName, "cause", cause)
-		}
-	}()
 	return e, nil
 }
 

@@ -99,6 +99,10 @@ const HistoryLimit = 25000
 // WithHistoryLimit changes the limit of an execution's history.
 func WithHistoryLimit(n int) Option { return func(r *runner) { r.historyLimit = n } }
 
+// WithDone calls f when the execution ends, before Done is closed (a
+// waiter sees what f did).
+func WithDone(f func(*Execution)) Option { return func(r *runner) { r.done = f } }
+
 // WithObserver calls f with each history event as it is recorded.
 func WithObserver(f func(HistoryEvent)) Option { return func(r *runner) { r.observe = f } }
 
@@ -237,6 +241,11 @@ func (e *Execution) finish(ctx context.Context, out any, err error) {
 	default:
 		e.status, e.errName, e.cause = StatusFailed, ae.Name, ae.Cause
 	}
+	if r.done != nil {
+		e.mu.Unlock()
+		r.done(e)
+		e.mu.Lock()
+	}
 	close(e.done)
 }
 
@@ -261,6 +270,7 @@ type runner struct {
 	name       string
 	errorMatch func(pattern, name string) bool
 	observe    func(HistoryEvent)
+	done       func(*Execution)
 	exec       *Execution
 	// historyLimit bounds the history; overflow says it was reached.
 	historyLimit int
