@@ -697,3 +697,28 @@ States:
 		t.Errorf("a bad format: exit %d %s", code, errOut)
 	}
 }
+
+// TestTemplatesRender: cws templates render prints exactly what the
+// template renders (autoescaped by its name, or as asked); a syntax error
+// exits 2 naming the line; a missing template exits 1.
+func TestTemplatesRender(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "card.html"), []byte("{% for i in items %}<li>{{ i }}</li>{% endfor %}\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "bad.txt"), []byte("ok\n{{ x | }}"), 0o644)
+	out, errOut, code := runCws(t, repoRoot, nil, "templates", "render", "card.html", "--dir", dir, "--context", `{"items":["a&b","c"]}`)
+	if code != 0 || out != "<li>a&amp;b</li><li>c</li>" {
+		t.Errorf("render: exit %d %q %s", code, out, errOut)
+	}
+	out, _, code = runCws(t, repoRoot, strings.NewReader(`{"items":["a&b"]}`), "templates", "render", "card.html", "--dir", dir, "--context", "-", "--no-autoescape")
+	if code != 0 || out != "<li>a&b</li>" {
+		t.Errorf("--no-autoescape: exit %d %q", code, out)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "templates", "render", "bad.txt", "--dir", dir)
+	if code != 2 || !strings.Contains(errOut, "template bad.txt, line 2") {
+		t.Errorf("a syntax error: exit %d %s", code, errOut)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "templates", "render", "nope.txt", "--dir", dir)
+	if code != 1 || !strings.Contains(errOut, "no template nope.txt") {
+		t.Errorf("a missing template: exit %d %s", code, errOut)
+	}
+}

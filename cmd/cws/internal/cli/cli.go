@@ -47,7 +47,7 @@ HTTP entries, served locally and on AWS Lambda by the same binary.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newEventsCmd(), newScheduleCmd(), newReactorsCmd(), newLocalStackCmd(), newWorkflowsCmd(), newDeployCmd(), newDestroyCmd(), newInfoCmd(), newPackageCmd(), newVersionCmd())
+	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newEventsCmd(), newScheduleCmd(), newReactorsCmd(), newLocalStackCmd(), newWorkflowsCmd(), newTemplatesCmd(), newDeployCmd(), newDestroyCmd(), newInfoCmd(), newPackageCmd(), newVersionCmd())
 	root.SetFlagErrorFunc(usageError)
 	var all []*cobra.Command
 	for _, c := range root.Commands() {
