@@ -5,6 +5,8 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 BENCHSTAT   := $(BIN)/benchstat
 CFNLINT_VERSION     := 1.58.0
+MAILPIT_VERSION     := v1.33.1
+MAILPIT     := $(BIN)/mailpit
 CFNLINT     := $(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/cfn-lint
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
@@ -31,13 +33,13 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 unit: tools ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint)
-	CFN_LINT=$(CFNLINT) $(GO) test -race -count=1 ./...
+	CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -race -count=1 ./...
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
 # (testcontainers) or a host process they install and start (see README).
-integration: ## integration tests against a real LocalStack (started for the run if none is given)
-	$(GO) test -tags integration -race -count=1 -v -timeout 30m ./integration/
+integration: tools ## integration tests against a real LocalStack (started for the run if none is given) and Mailpit
+	MAILPIT=$(MAILPIT) $(GO) test -tags integration -race -count=1 -v -timeout 30m ./integration/
 
 localstack: cws ## install (once) and start a LocalStack host process in the background
 	$(BIN)/cws localstack start
@@ -52,7 +54,7 @@ gen: cws ## regenerate the description files (cws_gen.go): the examples' service
 	$(BIN)/cws gen ./...
 	cd bench && $(BIN)/cws gen .Service
 
-tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) ## install the pinned tools into bin/ (cfn-lint from PyPI, in a venv)
+tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) $(MAILPIT) ## install the pinned tools into bin/ (cfn-lint from PyPI, in a venv; Mailpit, a real SMTP server for the tests)
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -61,6 +63,9 @@ $(CFNLINT):
 	rm -rf $(BIN)/cfn-lint-$(CFNLINT_VERSION)
 	python3 -m venv $(BIN)/cfn-lint-$(CFNLINT_VERSION)
 	$(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/pip install --quiet --disable-pip-version-check cfn-lint==$(CFNLINT_VERSION)
+
+$(MAILPIT):
+	GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
 
 $(BENCHSTAT):
 	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
