@@ -49,7 +49,7 @@ type s3Source struct {
 }
 
 func (s *s3Source) key(name string) string {
-	return strings.TrimPrefix(path.Join(s.prefix, path.Clean("/" + name)), "/")
+	return strings.TrimPrefix(path.Join(s.prefix, path.Clean("/"+name)), "/")
 }
 
 func (s *s3Source) Read(ctx context.Context, name string) ([]byte, string, error) {
