@@ -94,7 +94,7 @@ func sendAll(t *testing.T, do func(string) (int, string), mp *mailpit.Server) {
 		"cc": []string{"cy@example.com"}, "bcc": []string{"hidden@example.com"}, "reply_to": "billing@example.com",
 		"subject": "Invoice 7 — ünïcode", "text": "Dear Ann,\nyour invoice.", "html": "<p>Dear <b>Ann</b>,</p>",
 		"attachments": []map[string]string{{"filename": "invoice-7.pdf", "content_type": "application/pdf", "content": base64.StdEncoding.EncodeToString(pdf)}},
-		"headers": map[string]string{"X-Campaign": "invoices"},
+		"headers":     map[string]string{"X-Campaign": "invoices"},
 	})
 	status, answer := do(string(body))
 	var sent mail.Sent
