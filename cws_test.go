@@ -315,8 +315,8 @@ func TestBizThroughLocalRuntime(t *testing.T) {
 	}
 	poll("/alerts", `[{"level":"warning","message":"large order A-1 of 1200"}]`)
 	for {
-		_, body := do("GET", "/mails", "", "")
-		if strings.Contains(body, `"to":"ann@example.com"`) && strings.Contains(body, `"to":"bob@example.com"`) {
+		_, body := do("GET", "/mail/outbox", "", "")
+		if strings.Contains(body, `"recipients":["ann@example.com"]`) && strings.Contains(body, `"recipients":["bob@example.com"]`) {
 			if !strings.Contains(body, `INVOICE`) {
 				t.Errorf("the mail does not carry the rendered invoice: %s", body)
 			}

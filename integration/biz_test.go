@@ -126,7 +126,7 @@ func TestBizOnLocalStack(t *testing.T) {
 	put("B-1", "ann@example.com", 1500)
 	put("B-2", "bob@example.com", 20)
 	until("both orders invoiced and mailed", time.Minute, func() bool {
-		mails := get("/mails")
+		mails := get("/mail/outbox")
 		return strings.Contains(mails, "ann@example.com") && strings.Contains(mails, "bob@example.com")
 	})
 	if alerts := get("/alerts"); alerts != `[{"level":"warning","message":"large order B-1 of 1500"}]` {

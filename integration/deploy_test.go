@@ -300,7 +300,7 @@ func TestDeployBiz(t *testing.T) {
 	// refused one in the dead-letter queue, with its reason.
 	good, _ := invoke.New("cws/it", "POST", "/alerts", map[string]string{"level": "info", "message": "deployed"})
 	good.SetExtension(invoke.ExtReplyTo, resultsURL)
-	bad, _ := invoke.New("cws/it", "POST", "/mails", map[string]string{"to": "nobody", "subject": "s", "body": "b"})
+	bad, _ := invoke.New("cws/it", "POST", "/mail/send", map[string]any{"to": []string{"nobody"}, "subject": "s", "text": "b"})
 	if err := cwssqs.NewPublisher(c, outputs["QueueUrl"]).Publish(ctx, good, bad); err != nil {
 		t.Fatal(err)
 	}

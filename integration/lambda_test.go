@@ -352,7 +352,7 @@ func TestLambdaSQSEventSourceMapping(t *testing.T) {
 
 	good, _ := invoke.New("cws/it", "POST", "/alerts", map[string]string{"level": "info", "message": "through the mapping"})
 	good.SetExtension(invoke.ExtReplyTo, resultsURL)
-	bad, _ := invoke.New("cws/it", "POST", "/mails", map[string]string{"to": "nobody", "subject": "s", "body": "b"})
+	bad, _ := invoke.New("cws/it", "POST", "/mail/send", map[string]any{"to": []string{"nobody"}, "subject": "s", "text": "b"})
 	if err := cwssqs.NewPublisher(c, url).Publish(ctx, good, bad); err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func TestWorkflowOnStepFunctions(t *testing.T) {
 	sinkURL, sinkARN := createQueue(t, c, name(t, "sent"), nil)
 	allowEvents(t, c, sinkURL, sinkARN)
 	ruleToQueue(t, eb, bus, name(t, "sent"), `{"detail-type":["invoice.sent"]}`, "", sinkARN)
-	svc := startService(t, url, "MAIL_OUTAGE=2")
+	svc := startService(t, url, "MAIL_OUTBOX_FAILURES=2")
 
 	const file = "examples/biz/workflows/invoicing.asl.yaml"
 	res, err := runCWSEnv(t, nil, "workflows", "compile", file, "--queue", url, "--bus", bus)
@@ -134,7 +134,7 @@ func TestWorkflowOnStepFunctions(t *testing.T) {
 	// A large order, the mail service down twice.
 	in := order("SF-1", "ann@example.com", 1500)
 	d, entered, failures := execute(in)
-	wantOut, wantEntered := embeddedRun(t, file, in, "MAIL_OUTAGE=2")
+	wantOut, wantEntered := embeddedRun(t, file, in, "MAIL_OUTBOX_FAILURES=2")
 	var out map[string]any
 	_ = json.Unmarshal([]byte(aws.ToString(d.Output)), &out)
 	if d.Status != sfntypes.ExecutionStatusSucceeded || mustJSON(out) != mustJSON(wantOut) {

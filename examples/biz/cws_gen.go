@@ -9,17 +9,14 @@ import "github.com/coworks-go/cws/runtime/cwsgen"
 
 func init() {
 	cwsgen.Describe((*Office)(nil), cwsgen.TypeInfo{
-		Doc: "Office keeps reminders, alerts, invoices and an outbox in memory. Every\nentry needs the token of env TOKEN.",
+		Doc: "Office keeps reminders, alerts and invoices in memory; it renders with\nthe Templates service and mails with the Mail service, mounted beside it\n(Services). Every entry needs the token of env TOKEN.",
 		Methods: map[string]cwsgen.MethodInfo{
-			"GetAlerts":            {Doc: "GetAlerts lists the alerts.", Invoke: cwsgen.Invoke0V((*Office).GetAlerts)},
-			"GetInvoices":          {Doc: "GetInvoices lists the invoices.", Invoke: cwsgen.Invoke0V((*Office).GetInvoices)},
-			"GetInvoicesDocument_": {Doc: "GetInvoicesDocument_ renders invoice id as a text document.", Params: []string{"id"}, Invoke: cwsgen.Invoke1VE((*Office).GetInvoicesDocument_)},
-			"GetMails":             {Doc: "GetMails lists the sent mails.", Invoke: cwsgen.Invoke0V((*Office).GetMails)},
-			"GetReminders":         {Doc: "GetReminders lists the reminders.", Invoke: cwsgen.Invoke0V((*Office).GetReminders)},
-			"PostAlerts":           {Doc: "PostAlerts raises an alert.", Params: []string{"in"}, Invoke: cwsgen.Invoke1VE((*Office).PostAlerts)},
-			"PostInvoices":         {Doc: "PostInvoices creates the invoice of an order (201), or returns the one\nthe order already has (200): a retried workflow invoices once.", Params: []string{"in"}, Invoke: cwsgen.Invoke1V((*Office).PostInvoices)},
-			"PostMails":            {Doc: "PostMails sends a mail (to the outbox).", Params: []string{"in"}, Invoke: cwsgen.Invoke1VE((*Office).PostMails)},
-			"PostReminders":        {Doc: "PostReminders posts a reminder.", Params: []string{"in"}, Invoke: cwsgen.Invoke1V((*Office).PostReminders)},
+			"GetAlerts":     {Doc: "GetAlerts lists the alerts.", Invoke: cwsgen.Invoke0V((*Office).GetAlerts)},
+			"GetInvoices":   {Doc: "GetInvoices lists the invoices.", Invoke: cwsgen.Invoke0V((*Office).GetInvoices)},
+			"GetReminders":  {Doc: "GetReminders lists the reminders.", Invoke: cwsgen.Invoke0V((*Office).GetReminders)},
+			"PostAlerts":    {Doc: "PostAlerts raises an alert.", Params: []string{"in"}, Invoke: cwsgen.Invoke1VE((*Office).PostAlerts)},
+			"PostInvoices":  {Doc: "PostInvoices creates the invoice of an order (201), or returns the one\nthe order already has (200): a retried workflow invoices once.", Params: []string{"in"}, Invoke: cwsgen.Invoke1V((*Office).PostInvoices)},
+			"PostReminders": {Doc: "PostReminders posts a reminder.", Params: []string{"in"}, Invoke: cwsgen.Invoke1V((*Office).PostReminders)},
 		},
 	})
 }

@@ -24,6 +24,9 @@ package main
 //go:generate go run github.com/coworks-go/cws/cmd/cws gen
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/coworks-go/cws"
 	"github.com/coworks-go/cws/async/awscloud"
 )
@@ -33,5 +36,10 @@ import (
 // run, on an SQS queue with CWS_QUEUE_URL, and on Lambda with their
 // notifications on CWS_EVENT_BUS.
 func main() {
-	cws.Main(NewOffice(), awscloud.Doors())
+	opts, _, err := Services()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "office:", err)
+		os.Exit(1)
+	}
+	cws.Main(NewOffice(), append(opts, awscloud.Doors())...)
 }

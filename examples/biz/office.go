@@ -4,15 +4,16 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/services/mail"
+	"github.com/coworks-go/cws/services/templates"
 )
 
 // Reminder is a posted reminder.
@@ -50,31 +51,55 @@ func (in *InvoiceInput) Validate() error {
 	return nil
 }
 
-// Mail is a sent mail.
-type Mail struct {
-	To      string `json:"to"`
-	Subject string `json:"subject"`
-	Body    string `json:"body"`
-}
-
-// Office keeps reminders, alerts, invoices and an outbox in memory. Every
-// entry needs the token of env TOKEN.
+// Office keeps reminders, alerts and invoices in memory; it renders with
+// the Templates service and mails with the Mail service, mounted beside it
+// (Services). Every entry needs the token of env TOKEN.
 type Office struct {
 	mu        sync.Mutex
 	reminders []Reminder
 	alerts    []Alert
 	invoices  []Invoice
-	outbox    []Mail
-	// mailOutage is how many mails are refused with 503 before the mail
-	// service answers again (env MAIL_OUTAGE): a transient failure, to see
-	// the invoicing workflow retry.
-	mailOutage int
 }
 
 // NewOffice returns an empty office.
-func NewOffice() *Office {
-	n, _ := strconv.Atoi(os.Getenv("MAIL_OUTAGE"))
-	return &Office{mailOutage: n}
+func NewOffice() *Office { return &Office{} }
+
+// templateFiles are the office's templates (invoice.html, invoice.txt),
+// compiled into the binary; TEMPLATES_DIR names a directory to use
+// instead (to edit them while cws run serves them).
+//
+//go:embed templates
+var templateFiles embed.FS
+
+// Services are the predefined services the office uses, as blueprints:
+// the Templates service under /templates (its templates), the Mail service
+// under /mail (SMTP_HOST and the other SMTP_ variables; without SMTP_HOST,
+// an in-memory outbox at GET /mail/outbox), its bodies from the templates.
+func Services() ([]runtime.Option, *mail.Service, error) {
+	var src templates.Source
+	if dir := os.Getenv(templates.EnvDir); dir != "" {
+		src = templates.Dir(dir)
+	} else {
+		sub, err := fs.Sub(templateFiles, "templates")
+		if err != nil {
+			return nil, nil, err
+		}
+		src = templates.FS(sub)
+	}
+	var tpl *templates.Service = templates.New(src)
+	cfg, err := mail.ConfigFromEnv()
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.From == "" {
+		cfg.From = "Office <office@example.com>"
+	}
+	var mailer *mail.Service
+	mailer, err = mail.New(cfg, mail.WithTemplates(tpl))
+	if err != nil {
+		return nil, nil, err
+	}
+	return []runtime.Option{runtime.WithBlueprint("/templates", tpl), runtime.WithBlueprint("/mail", mailer)}, mailer, nil
 }
 
 // Reactors are the office's code reactors (see main.go).
@@ -160,40 +185,4 @@ func (o *Office) GetInvoices(ctx context.Context) []Invoice {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]Invoice{}, o.invoices...)
-}
-
-// GetInvoicesDocument_ renders invoice id as a text document.
-func (o *Office) GetInvoicesDocument_(ctx context.Context, id int) (string, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if id < 1 || id > len(o.invoices) {
-		return "", runtime.NotFound("no invoice %d", id)
-	}
-	inv := o.invoices[id-1]
-	var b strings.Builder
-	fmt.Fprintf(&b, "INVOICE %d\norder: %s\ncustomer: %s\ntotal: %.2f\n", inv.ID, inv.Order, inv.Customer, inv.Total)
-	return b.String(), nil
-}
-
-// PostMails sends a mail (to the outbox).
-func (o *Office) PostMails(ctx context.Context, in Mail) (Mail, error) {
-	if !strings.Contains(in.To, "@") {
-		return in, runtime.Unprocessable("%q is not a mail address", in.To)
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.mailOutage > 0 {
-		o.mailOutage--
-		return in, runtime.NewProblem(503, "the mail service is down for a moment")
-	}
-	o.outbox = append(o.outbox, in)
-	runtime.SetStatus(ctx, 201)
-	return in, nil
-}
-
-// GetMails lists the sent mails.
-func (o *Office) GetMails(ctx context.Context) []Mail {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]Mail{}, o.outbox...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/biz/asl"
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/services/mail"
 )
 
 // published records what the workflow publishes.
@@ -38,14 +40,19 @@ func (c *instant) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // office runs the invoicing workflow on the embedded engine against an
-// office's entries, in process.
-func office(t *testing.T, outage int) (*Office, *biz.Runner, *published, *instant) {
+// office's entries and its Templates and Mail services, in process; the
+// mail service's in-memory outbox refuses the first outage mails with 503.
+func office(t *testing.T, outage int) (*Office, *mail.Service, *biz.Runner, *published, *instant) {
 	t.Helper()
 	t.Setenv("TOKEN", "t")
-	t.Setenv("MAIL_OUTAGE", "")
+	t.Setenv(mail.EnvHost, "")
+	t.Setenv(mail.EnvOutboxFailures, strconv.Itoa(outage))
 	o := NewOffice()
-	o.mailOutage = outage
-	app, err := runtime.New(o)
+	opts, mailer, err := Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := runtime.New(o, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +66,7 @@ func office(t *testing.T, outage int) (*Office, *biz.Runner, *published, *instan
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o, runner, pub, clock
+	return o, mailer, runner, pub, clock
 }
 
 // orderCompleted is the input a rule gives the workflow: the EventBridge
@@ -95,14 +102,17 @@ func execute(t *testing.T, runner *biz.Runner, input any) *asl.Execution {
 
 func TestInvoicingWorkflow(t *testing.T) {
 	t.Run("a small order is invoiced, mailed and announced", func(t *testing.T) {
-		o, runner, pub, _ := office(t, 0)
+		o, mailer, runner, pub, _ := office(t, 0)
 		e := execute(t, runner, orderCompleted(t, "S-1", "ann@example.com", 120))
 		status, out, errName, cause := e.Status()
 		if status != asl.StatusSucceeded || mustJSON(out) != `{"customer":"ann@example.com","id":1,"order":"S-1","total":120}` {
 			t.Fatalf("%s %s %s %s", status, mustJSON(out), errName, cause)
 		}
-		if len(o.outbox) != 1 || o.outbox[0].Subject != "Invoice 1" || !strings.Contains(o.outbox[0].Body, "INVOICE 1") || len(o.alerts) != 0 {
-			t.Errorf("outbox %+v, alerts %+v", o.outbox, o.alerts)
+		sent := mailer.GetOutbox(context.Background())
+		if len(sent) != 1 || sent[0].Subject != "Invoice 1" || sent[0].Recipients[0] != "ann@example.com" ||
+			!strings.Contains(sent[0].Text, "INVOICE 1\norder: S-1") || !strings.Contains(sent[0].Text, "total: 120.00") ||
+			!strings.Contains(sent[0].HTML, "<h1>Invoice 1</h1>") || len(o.alerts) != 0 {
+			t.Errorf("outbox %+v, alerts %+v", sent, o.alerts)
 		}
 		if len(pub.evs) != 1 || pub.evs[0].Type() != "invoice.sent" || string(pub.evs[0].Data()) != `{"invoice":1,"order":"S-1"}` {
 			t.Errorf("published %v", pub.evs)
@@ -112,40 +122,43 @@ func TestInvoicingWorkflow(t *testing.T) {
 		}
 	})
 	t.Run("a large order raises an alert", func(t *testing.T) {
-		o, runner, _, _ := office(t, 0)
+		o, mailer, runner, _, _ := office(t, 0)
 		e := execute(t, runner, orderCompleted(t, "L-1", "bob@example.com", 1500))
 		if status, _, _, _ := e.Status(); status != asl.StatusSucceeded || len(o.alerts) != 1 || o.alerts[0].Message != "large order L-1 of 1500" {
 			t.Errorf("%s, alerts %+v", status, o.alerts)
 		}
+		if sent := mailer.GetOutbox(context.Background()); len(sent) != 1 || !strings.Contains(sent[0].HTML, "Thank you for this large order.") {
+			t.Errorf("the large order's mail: %+v", sent)
+		}
 	})
 	t.Run("a mail service down for a moment is tried again", func(t *testing.T) {
-		o, runner, _, clock := office(t, 2)
+		_, mailer, runner, _, clock := office(t, 2)
 		e := execute(t, runner, orderCompleted(t, "R-1", "cy@example.com", 10))
 		scheduled := 0
 		for _, ev := range e.History() {
-			if ev.Type == "TaskScheduled" && strings.Contains(ev.Details["parameters"].(string), `"path":"/mails"`) {
+			if ev.Type == "TaskScheduled" && strings.Contains(ev.Details["parameters"].(string), `"path":"/mail/send"`) {
 				scheduled++
 			}
 		}
-		if status, _, _, _ := e.Status(); status != asl.StatusSucceeded || len(o.outbox) != 1 || scheduled != 3 {
-			t.Errorf("%s, %d mails, %d tries", status, len(o.outbox), scheduled)
+		if status, _, _, _ := e.Status(); status != asl.StatusSucceeded || len(mailer.GetOutbox(context.Background())) != 1 || scheduled != 3 {
+			t.Errorf("%s, %d mails, %d tries", status, len(mailer.GetOutbox(context.Background())), scheduled)
 		}
 		if len(clock.sleeps) != 2 || clock.sleeps[0] != time.Second || clock.sleeps[1] != 2*time.Second {
 			t.Errorf("backoff %v, want 1s then 2s", clock.sleeps)
 		}
 	})
 	t.Run("an invoice that cannot be mailed raises an alert and fails", func(t *testing.T) {
-		o, runner, pub, _ := office(t, 0)
+		o, mailer, runner, pub, _ := office(t, 0)
 		e := execute(t, runner, orderCompleted(t, "N-1", "nobody", 10))
 		status, _, errName, cause := e.Status()
-		if status != asl.StatusFailed || errName != "InvoiceNotMailed" || !strings.Contains(cause, `"status":422`) {
+		if status != asl.StatusFailed || errName != "InvoiceNotMailed" || !strings.Contains(cause, `"status":422`) || !strings.Contains(cause, "to[0]") {
 			t.Errorf("%s %s %s", status, errName, cause)
 		}
 		if len(o.alerts) != 1 || o.alerts[0].Level != "error" || o.alerts[0].Message != "invoice 1 was not mailed to nobody (cws.Status.422)" {
 			t.Errorf("alerts %+v", o.alerts)
 		}
-		if len(pub.evs) != 0 || len(o.outbox) != 0 {
-			t.Errorf("published %d, mailed %d", len(pub.evs), len(o.outbox))
+		if len(pub.evs) != 0 || len(mailer.GetOutbox(context.Background())) != 0 {
+			t.Errorf("published %d, mailed %d", len(pub.evs), len(mailer.GetOutbox(context.Background())))
 		}
 	})
 }

@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"reflect"
 	"sort"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 // FilterSet (the extension point it gives): each behaves as Jinja2's does.
 var jinjaFilters = map[string]exec.FilterFunction{
 	"round":     filterRound,
+	"format":    filterFormat,
 	"tojson":    filterToJSON,
 	"urlencode": filterURLEncode,
 }
@@ -50,8 +52,54 @@ func filterRound(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.
 	default:
 		return exec.AsValue(fmt.Errorf("round: method must be common, floor or ceil, not %q", method))
 	}
+	if method == "common" {
+		return exec.AsValue(pyRound(in.Float(), precision))
+	}
 	factor := math.Pow(10, float64(precision))
 	return exec.AsValue(op(in.Float()*factor) / factor)
+}
+
+// pyRound is Python's round(x, n): the exact binary value of x rounded half
+// to even at n decimals (round(2.675, 2) is 2.67: 2.675 is a little less in
+// binary).
+func pyRound(x float64, n int) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	exact := new(big.Float).SetPrec(256).SetFloat64(x)
+	scale := new(big.Float).SetPrec(256).SetFloat64(math.Pow(10, float64(abs(n))))
+	if n >= 0 {
+		exact.Mul(exact, scale)
+	} else {
+		exact.Quo(exact, scale)
+	}
+	// Half to even at the units: the integer part, and how far the rest is.
+	whole, _ := exact.Int(nil)
+	rest := new(big.Float).SetPrec(256).Sub(exact, new(big.Float).SetPrec(256).SetInt(whole))
+	half := big.NewFloat(0.5)
+	if exact.Sign() < 0 {
+		rest.Neg(rest)
+	}
+	switch c := rest.Cmp(half); {
+	case c > 0, c == 0 && whole.Bit(0) == 1:
+		if exact.Sign() < 0 {
+			whole.Sub(whole, big.NewInt(1))
+		} else {
+			whole.Add(whole, big.NewInt(1))
+		}
+	}
+	r, _ := new(big.Float).SetInt(whole).Float64()
+	if n >= 0 {
+		return r / math.Pow(10, float64(n))
+	}
+	return r * math.Pow(10, float64(-n))
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // filterToJSON is Jinja2's tojson: json.dumps with sorted keys and
@@ -82,7 +130,22 @@ func pyJSON(b *strings.Builder, v reflect.Value, indent, depth int) error {
 			b.WriteString("null")
 			return nil
 		}
+		if gv, ok := v.Interface().(*exec.Value); ok {
+			// A value of the template itself (a literal's element).
+			v = reflect.ValueOf(gv.Interface())
+			continue
+		}
 		v = v.Elem()
+	}
+	if v.IsValid() && v.CanInterface() {
+		if d, ok := v.Interface().(exec.Dict); ok {
+			// A dict literal of the template: its pairs, as a map.
+			m := map[string]any{}
+			for _, p := range d.Pairs {
+				m[p.Key.String()] = p.Value.Interface()
+			}
+			v = reflect.ValueOf(m)
+		}
 	}
 	newline := func(d int) {
 		if indent >= 0 {
@@ -267,4 +330,78 @@ func quote(s, safe string, query bool) string {
 		}
 	}
 	return b.String()
+}
+
+// filterFormat is Jinja2's format: Python's printf-style formatting, each
+// value converted as its conversion asks (an int for %d, a float for %f,
+// str() for %s).
+func filterFormat(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	out, err := pyPercent(in.String(), params.Args)
+	if err != nil {
+		return exec.AsValue(fmt.Errorf("format: %w", err))
+	}
+	return exec.AsValue(out)
+}
+
+// pyPercent formats as Python's % operator does.
+func pyPercent(format string, args []*exec.Value) (string, error) {
+	var b strings.Builder
+	next := 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		j := i + 1
+		for j < len(format) && strings.IndexByte("-+ #0123456789.", format[j]) >= 0 {
+			j++
+		}
+		if j == len(format) {
+			return "", fmt.Errorf("incomplete format")
+		}
+		spec, verb := format[i+1:j], format[j]
+		i = j
+		if verb == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		if next >= len(args) {
+			return "", fmt.Errorf("not enough arguments for format string")
+		}
+		arg := args[next]
+		next++
+		switch verb {
+		case 'd', 'i', 'u':
+			fmt.Fprintf(&b, "%"+spec+"d", int64(arg.Float()))
+		case 'x', 'X', 'o':
+			fmt.Fprintf(&b, "%"+spec+string(verb), int64(arg.Float()))
+		case 'f', 'F', 'e', 'E', 'g', 'G':
+			if !arg.IsFloat() && !arg.IsInteger() {
+				return "", fmt.Errorf("a real number is required, not %s", arg.String())
+			}
+			v := strings.ToLower(string(verb))
+			if verb == 'E' || verb == 'G' {
+				v = string(verb)
+			}
+			fmt.Fprintf(&b, "%"+spec+v, arg.Float())
+		case 'c':
+			if arg.IsString() {
+				fmt.Fprintf(&b, "%"+spec+"s", arg.String())
+			} else {
+				fmt.Fprintf(&b, "%"+spec+"c", rune(arg.Integer()))
+			}
+		case 's', 'r', 'a':
+			fmt.Fprintf(&b, "%"+spec+"s", arg.String())
+		default:
+			return "", fmt.Errorf("unsupported format character %q", verb)
+		}
+	}
+	if next < len(args) {
+		return "", fmt.Errorf("not all arguments converted during string formatting")
+	}
+	return b.String(), nil
 }

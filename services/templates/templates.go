@@ -109,6 +109,38 @@ func versionOf(st fs.FileInfo) string {
 	return fmt.Sprintf("%d/%d", st.ModTime().UnixNano(), st.Size())
 }
 
+// FS is the Source of the templates of a file system: an embed.FS
+// compiled into the binary (its templates never change: each is read once),
+// or any other fs.FS.
+func FS(fsys fs.FS) Source { return fsSource{fsys} }
+
+type fsSource struct{ fsys fs.FS }
+
+func (f fsSource) Read(_ context.Context, name string) ([]byte, string, error) {
+	name = strings.TrimPrefix(path.Clean("/"+name), "/")
+	b, err := fs.ReadFile(f.fsys, name)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, fsVersion(f.fsys, name), nil
+}
+
+func (f fsSource) Version(_ context.Context, name string) (string, error) {
+	name = strings.TrimPrefix(path.Clean("/"+name), "/")
+	if _, err := fs.Stat(f.fsys, name); err != nil {
+		return "", err
+	}
+	return fsVersion(f.fsys, name), nil
+}
+
+func fsVersion(fsys fs.FS, name string) string {
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return ""
+	}
+	return versionOf(st)
+}
+
 // Service renders templates.
 type Service struct {
 	source     Source

@@ -154,3 +154,27 @@ func ExampleService_Render() {
 	fmt.Println(out)
 	// Output: Hello Ann Lee! pen, ink
 }
+
+// TestJinjaFilters: the filters cws makes Jinja2's.
+func TestJinjaFilters(t *testing.T) {
+	dir := t.TempDir()
+	svc := templates.New(templates.Dir(dir))
+	for src, want := range map[string]string{
+		`{{ '%.2f'|format(1200) }}`:                                       "1200.00",
+		`{{ '%5d|%-4s|%x'|format(3.7, 'ab', 255) }}`:                      "    3|ab  |ff",
+		`{{ '%s and %s'|format(2.5, true) }}`:                             "2.5 and True",
+		`{{ 2.675|round(2) }} {{ 3.5|round }} {{ 2.1|round(0, 'ceil') }}`: "2.67 4.0 3.0",
+		`{{ {'b': 'é<', 'a': [1, 2.5, none]}|tojson }}`:                   `{"a": [1, 2.5, null], "b": "\u00e9\u003c"}`,
+		`{{ 'a b&c/d'|urlencode }} {{ [('k', 'v w')]|urlencode }}`:        "a%20b%26c/d k=v+w",
+	} {
+		write(t, dir, "t.txt", src)
+		out, err := svc.RenderString(context.Background(), src, "t.txt", nil)
+		if err != nil || out != want {
+			t.Errorf("%s = %q (%v), want %q", src, out, err, want)
+		}
+	}
+	write(t, dir, "x.txt", "")
+	if _, err := svc.RenderString(context.Background(), `{{ '%d %d'|format(1) }}`, "x.txt", nil); err == nil {
+		t.Error("too few arguments: no error")
+	}
+}

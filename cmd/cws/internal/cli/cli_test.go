@@ -106,7 +106,7 @@ func TestStageEnv(t *testing.T) {
 func TestRelevant(t *testing.T) {
 	for path, want := range map[string]bool{
 		"/x/main.go": true, "/x/cws_gen.go": false, "/x/go.mod": true, "/x/go.sum": true, "/x/.env": true,
-		"/x/.env.prod": true, "/x/workflows/invoicing.asl.yaml": true, "/x/README.md": false, "/x/.main.go.swp": false, "/x/.#main.go": false,
+		"/x/.env.prod": true, "/x/workflows/invoicing.asl.yaml": true, "/x/templates/invoice.html": true, "/x/templates/.invoice.html.swp": false, "/x/README.md": false, "/x/.main.go.swp": false, "/x/.#main.go": false,
 	} {
 		if got := relevant(path); got != want {
 			t.Errorf("relevant(%s) = %v", path, got)

@@ -159,14 +159,17 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 }
 
 // watch adds the service's local package directories to the watcher, and
-// the service's workflows directory (its workflow files are embedded).
+// the service's workflows and templates directories (their files are
+// embedded).
 func (r *runner) watch(info *pkgInfo) {
 	dirs := []string{info.Dir}
 	for _, d := range info.Local {
 		dirs = append(dirs, d)
 	}
-	if st, err := os.Stat(filepath.Join(info.Dir, "workflows")); err == nil && st.IsDir() {
-		dirs = append(dirs, filepath.Join(info.Dir, "workflows"))
+	for _, sub := range []string{"workflows", "templates"} {
+		if st, err := os.Stat(filepath.Join(info.Dir, sub)); err == nil && st.IsDir() {
+			dirs = append(dirs, filepath.Join(info.Dir, sub))
+		}
 	}
 	for _, d := range dirs {
 		if r.watched[d] {
@@ -193,6 +196,8 @@ func relevant(path string) bool {
 	case base == ".env" || strings.HasPrefix(base, ".env."):
 		return true
 	case strings.HasSuffix(base, ".asl.yaml") || strings.HasSuffix(base, ".asl.yml") || strings.HasSuffix(base, ".asl.json"):
+		return true
+	case filepath.Base(filepath.Dir(path)) == "templates" && !strings.HasPrefix(base, "."):
 		return true
 	}
 	return false

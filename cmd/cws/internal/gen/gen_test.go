@@ -232,6 +232,9 @@ func TestOnlyServicesAndBlueprints(t *testing.T) {
 		"examples/biz":       {"Office"},
 		"blueprint/admin":    {"Admin"},
 		"blueprint/profiler": {"Profiler"},
+		"services/mail":      {"Service"},
+		"services/odoo":      {"Service"},
+		"services/templates": {"Service"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("cws gen ./... would describe %v, want %v", got, want)
