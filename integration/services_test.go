@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -13,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/coworks-go/cws/internal/mailpit"
 	"github.com/coworks-go/cws/internal/testutil"
+	"github.com/coworks-go/cws/services/templates"
 )
 
 // TestInvoiceMailedThroughMailpit: examples/biz run with a real SMTP server
@@ -92,4 +97,46 @@ func TestInvoiceMailedThroughMailpit(t *testing.T) {
 	}
 }
 
-
+// TestTemplatesFromS3: the Templates service reads its templates from an S3
+// prefix (with extends across objects), and compiles a template again when
+// its object changes.
+func TestTemplatesFromS3(t *testing.T) {
+	t.Parallel()
+	cfg := need(t)
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	ctx := ctxFor(t, time.Minute)
+	bucket := name(t, "tpl")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key, body string) {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, k := range []string{"mail/base.html", "mail/invoice.html"} {
+			_, _ = c.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+		}
+		_, _ = c.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	})
+	put("mail/base.html", "<b>{% block x %}{% endblock %}</b>")
+	put("mail/invoice.html", `{% extends "base.html" %}{% block x %}{{ who }}{% endblock %}`)
+	src, err := templates.S3(c, "s3://"+bucket+"/mail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := templates.New(src, templates.WithCheckEvery(0))
+	out, err := svc.Render(ctx, "invoice.html", map[string]any{"who": "<Ann>"})
+	if err != nil || out != "<b>&lt;Ann&gt;</b>" {
+		t.Fatalf("from S3: %q %v", out, err)
+	}
+	put("mail/base.html", "<i>{% block x %}{% endblock %}</i>")
+	if out, err := svc.Render(ctx, "invoice.html", map[string]any{"who": "Bo"}); err != nil || out != "<i>Bo</i>" {
+		t.Errorf("after the base changed in S3: %q %v", out, err)
+	}
+	var nf *templates.NotFoundError
+	if _, err := svc.Render(ctx, "nope.html", nil); !errors.As(err, &nf) {
+		t.Errorf("a missing object: %v", err)
+	}
+}
