@@ -6,6 +6,8 @@ STATICCHECK := $(BIN)/staticcheck
 BENCHSTAT   := $(BIN)/benchstat
 CFNLINT_VERSION     := 1.58.0
 MAILPIT_VERSION     := v1.33.1
+JINJA2_VERSION      := 3.1.6
+JINJA2_PYTHON := $(BIN)/jinja2-$(JINJA2_VERSION)/bin/python
 MAILPIT     := $(BIN)/mailpit
 CFNLINT     := $(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/cfn-lint
 STATICCHECK_VERSION := v0.8.2
@@ -64,6 +66,11 @@ $(CFNLINT):
 	python3 -m venv $(BIN)/cfn-lint-$(CFNLINT_VERSION)
 	$(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/pip install --quiet --disable-pip-version-check cfn-lint==$(CFNLINT_VERSION)
 
+$(JINJA2_PYTHON):
+	rm -rf $(BIN)/jinja2-$(JINJA2_VERSION)
+	python3 -m venv $(BIN)/jinja2-$(JINJA2_VERSION)
+	$(BIN)/jinja2-$(JINJA2_VERSION)/bin/pip install --quiet --disable-pip-version-check jinja2==$(JINJA2_VERSION)
+
 $(MAILPIT):
 	GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
 
@@ -73,12 +80,13 @@ $(BENCHSTAT):
 # The implementations are interleaved: BENCH_COUNT passes of one run each, so
 # that drift on a busy machine spreads over all of them. The SQS benchmarks
 # use a LocalStack daemon, started here when none runs and stopped after.
-bench: $(BENCHSTAT) cws ## run the benchmarks (interleaved, SQS on LocalStack) and compare them with benchstat
+bench: $(BENCHSTAT) $(JINJA2_PYTHON) cws ## run the benchmarks (interleaved, SQS and Step Functions on LocalStack, Jinja2 timed beside the Templates service) and compare them with benchstat
 	cd bench && $(GO) test -c -o $(BIN)/bench.test .
 	rm -f bench/results.txt
 	@if $(BIN)/cws localstack status >/dev/null 2>&1; then started=; else $(BIN)/cws localstack start >/dev/null || exit 1; started=1; fi; \
 	for i in $$(seq $(BENCH_COUNT)); do \
 	  (cd bench && $(BIN)/bench.test -test.run '^$$' -test.bench . -test.benchmem -test.count 1 -test.timeout 30m) | tee -a bench/results.txt || { [ -n "$$started" ] && $(BIN)/cws localstack stop; exit 1; }; \
+	  $(JINJA2_PYTHON) bench/jinja/render.py services/templates/testdata/jinja-conformance.json | tee -a bench/results.txt || exit 1; \
 	done; \
 	if [ -n "$$started" ]; then $(BIN)/cws localstack stop >/dev/null; fi
 	$(BENCHSTAT) -col /impl bench/results.txt

@@ -173,8 +173,11 @@ func WithAutoescape(f func(name string) bool) Option { return func(s *Service) {
 // New returns the service of the templates of source.
 func New(source Source, opts ...Option) *Service {
 	s := &Service{source: source, env: Environment(), cache: map[string]*compiled{}, autoescape: Autoescaped}
-	if _, ok := source.(*s3Source); ok {
+	switch source.(type) {
+	case *s3Source:
 		s.check = 5 * time.Second
+	case fsSource:
+		s.check = never // a file system given, an embed.FS: its files do not change
 	}
 	for _, o := range opts {
 		o(s)
@@ -325,10 +328,13 @@ func (s *Service) compiled(ctx context.Context, name string) (*compiled, error) 
 	return c, nil
 }
 
+// never is a check period that means no check.
+const never = -1
+
 // fresh reports whether none of what a compiled template read changed
 // (checked at most every s.check).
 func (s *Service) fresh(ctx context.Context, c *compiled) bool {
-	if s.check > 0 && time.Since(c.checked) < s.check {
+	if s.check == never || s.check > 0 && time.Since(c.checked) < s.check {
 		return true
 	}
 	for dep, version := range c.deps {
