@@ -6,19 +6,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coworks-go/cws/internal/mailpit"
-	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/internal/servetest"
 	"github.com/coworks-go/cws/services/mail"
-	cwshttp "github.com/coworks-go/cws/transport/http"
 )
 
 // startMailpit starts a real SMTP server, or skips outside CI when there is
@@ -39,27 +34,14 @@ func startMailpit(t *testing.T, o mailpit.Options) *mailpit.Server {
 	return s
 }
 
-// serve mounts the mail service under /mail of an app, over HTTP.
+// serve mounts the mail service under /mail, over HTTP; do posts to
+// /mail/send.
 func serve(t *testing.T, svc *mail.Service) func(body string) (int, string) {
 	t.Helper()
-	t.Setenv("TOKEN", "tok")
-	app, err := runtime.New(&struct{}{}, runtime.WithBlueprint("/mail", svc), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(cwshttp.NewHandler(app))
-	t.Cleanup(srv.Close)
+	do := servetest.Blueprint(t, "/mail", svc)
 	return func(body string) (int, string) {
-		req, _ := http.NewRequest("POST", srv.URL+"/mail/send", strings.NewReader(body))
-		req.Header.Set("Authorization", "tok")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		status, _, b := do("POST", "/mail/send", body)
+		return status, string(b)
 	}
 }
 

@@ -5,18 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/internal/servetest"
 	"github.com/coworks-go/cws/services/odoo"
 	"github.com/coworks-go/cws/services/odoo/odootest"
-	cwshttp "github.com/coworks-go/cws/transport/http"
 )
 
 func newOdoo() *odootest.Server {
@@ -32,30 +29,10 @@ func newOdoo() *odootest.Server {
 	return srv
 }
 
-// serve mounts the service as a blueprint of an app under /odoo.
+// serve mounts the service under /odoo, over HTTP.
 func serve(t *testing.T, svc *odoo.Service) func(method, path, body string) (int, string, []byte) {
 	t.Helper()
-	t.Setenv("TOKEN", "tok")
-	app, err := runtime.New(&struct{}{}, runtime.WithBlueprint("/odoo", svc), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(cwshttp.NewHandler(app))
-	t.Cleanup(srv.Close)
-	return func(method, path, body string) (int, string, []byte) {
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "tok")
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("Content-Type"), b
-	}
+	return servetest.Blueprint(t, "/odoo", svc)
 }
 
 func config(srv *odootest.Server) odoo.Config {

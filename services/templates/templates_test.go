@@ -4,19 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/internal/servetest"
 	"github.com/coworks-go/cws/services/templates"
-	cwshttp "github.com/coworks-go/cws/transport/http"
 )
 
 func write(t *testing.T, dir, name, src string) {
@@ -30,28 +25,13 @@ func write(t *testing.T, dir, name, src string) {
 	}
 }
 
-// serve mounts the service as a blueprint of an app under /templates and
-// serves it over HTTP.
+// serve mounts the service under /templates, over HTTP.
 func serve(t *testing.T, svc *templates.Service) func(method, path, body string) (int, string, string) {
 	t.Helper()
-	t.Setenv("TOKEN", "tok")
-	app, err := runtime.New(&struct{}{}, runtime.WithBlueprint("/templates", svc), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(cwshttp.NewHandler(app))
-	t.Cleanup(srv.Close)
+	do := servetest.Blueprint(t, "/templates", svc)
 	return func(method, path, body string) (int, string, string) {
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "tok")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+		status, ct, b := do(method, path, body)
+		return status, ct, string(b)
 	}
 }
 
