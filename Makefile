@@ -50,7 +50,7 @@ localstack-stop: cws ## stop the LocalStack host process
 	$(BIN)/cws localstack stop
 
 cws: ## build the cws command into bin/
-	$(GO) build -o $(BIN)/cws ./cmd/cws
+	$(GO) build -buildvcs=auto -o $(BIN)/cws ./cmd/cws
 
 gen: cws ## regenerate the description files (cws_gen.go): the examples' services, the blueprints, the benchmark service
 	$(BIN)/cws gen ./...

@@ -402,6 +402,17 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	var body []byte
 	var kind bodyKind
 	var boundary string
+	if req.Body != nil && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		// A body a GET cannot carry through API Gateway: refused, not
+		// ignored.
+		data, err := readBody(req.Body, a.maxBody)
+		if err != nil {
+			return a.errorResponse(ctx, e, req, err)
+		}
+		if len(data) > 0 {
+			return ProblemResponse(BadRequest("a %s request takes no body: send the parameters in the query string", req.Method), req.Path)
+		}
+	}
 	if req.Body != nil && req.Method != http.MethodGet && req.Method != http.MethodHead {
 		data, err := readBody(req.Body, a.maxBody)
 		if err != nil {

@@ -351,6 +351,10 @@ func testErrors(t *testing.T, s any) {
 	if !strings.Contains(p.Detail, "looks like JSON") {
 		t.Errorf("form-encoded JSON: %q", p.Detail)
 	}
+	p = expect(t, app, call{method: "GET", target: "/text", body: `{"ignored":"no"}`}, 400, "").problem(t)
+	if !strings.Contains(p.Detail, "a GET request takes no body") {
+		t.Errorf("a GET with a body: %q", p.Detail)
+	}
 	expect(t, app, call{method: "GET", target: "/params?n=1;m=2"}, 400, "")
 	expect(t, app, call{method: "GET", target: "/params?n=%zz"}, 400, "")
 	expect(t, app, call{method: "GET", target: "/str/%zz"}, 400, "")

@@ -146,16 +146,19 @@ func (p *Profiler) Get_(ctx context.Context, name string, q LookupQuery) ([]byte
 // was reset). Durations are in milliseconds; percentiles are upper bounds
 // of power-of-two buckets.
 type Timing struct {
-	Method string  `json:"method"`
-	Path   string  `json:"path"`
-	Entry  string  `json:"entry"`
-	Count  int64   `json:"count"`
-	Errors int64   `json:"errors"`
-	MeanMS float64 `json:"mean_ms"`
-	P50MS  float64 `json:"p50_ms"`
-	P95MS  float64 `json:"p95_ms"`
-	P99MS  float64 `json:"p99_ms"`
-	MaxMS  float64 `json:"max_ms"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Entry  string `json:"entry"`
+	Count  int64  `json:"count"`
+	// Errors counts the server errors (5xx), ClientErrors the refused
+	// requests (4xx): a bad request is not the service failing.
+	Errors       int64   `json:"errors"`
+	ClientErrors int64   `json:"client_errors"`
+	MeanMS       float64 `json:"mean_ms"`
+	P50MS        float64 `json:"p50_ms"`
+	P95MS        float64 `json:"p95_ms"`
+	P99MS        float64 `json:"p99_ms"`
+	MaxMS        float64 `json:"max_ms"`
 }
 
 // Timings is the answer of GET /timings.
@@ -191,13 +194,13 @@ func (p *Profiler) DeleteTimings(ctx context.Context) {
 }
 
 // Middleware times every routed request by entry; a 5xx answer counts as an
-// error.
+// error, a 4xx as a client error.
 func (p *Profiler) Middleware(next runtime.Handler) runtime.Handler {
 	return runtime.HandlerFunc(func(ctx context.Context, req *runtime.Request) *runtime.Response {
 		start := time.Now()
 		resp := next.Serve(ctx, req)
 		if req.Route != nil {
-			p.timingOf(req.Route).observe(time.Since(start), resp.Status >= 500)
+			p.timingOf(req.Route).observe(time.Since(start), resp.Status)
 		}
 		return resp
 	})
@@ -229,15 +232,19 @@ const numBuckets = 40
 type timing struct {
 	method, path, entry string
 	count, errors       atomic.Int64
+	clientErrors        atomic.Int64
 	total, max          atomic.Int64
 	buckets             [numBuckets]atomic.Int64
 }
 
-func (t *timing) observe(d time.Duration, failed bool) {
+func (t *timing) observe(d time.Duration, status int) {
 	ns := max(int64(d), 1)
 	t.count.Add(1)
-	if failed {
+	switch {
+	case status >= 500:
 		t.errors.Add(1)
+	case status >= 400:
+		t.clientErrors.Add(1)
 	}
 	t.total.Add(ns)
 	for {
@@ -250,7 +257,7 @@ func (t *timing) observe(d time.Duration, failed bool) {
 }
 
 func (t *timing) snapshot() Timing {
-	s := Timing{Method: t.method, Path: t.path, Entry: t.entry, Count: t.count.Load(), Errors: t.errors.Load()}
+	s := Timing{Method: t.method, Path: t.path, Entry: t.entry, Count: t.count.Load(), Errors: t.errors.Load(), ClientErrors: t.clientErrors.Load()}
 	if s.Count == 0 {
 		return s
 	}

@@ -349,7 +349,7 @@ func TestRunCrud(t *testing.T) {
 		}
 	}
 	s.stop()
-	if logs := s.logs.String(); !strings.Contains(logs, "running github.com/coworks-go/cws/examples/crud (stage dev)") {
+	if logs := s.logs.String(); !strings.Contains(logs, "running crud (github.com/coworks-go/cws/examples/crud, stage dev)") {
 		t.Errorf("logs:\n%s", logs)
 	}
 }
@@ -405,11 +405,30 @@ func TestNewRunRebuild(t *testing.T) {
 	}
 	s.waitFor("/added", "rebuilt", 90*time.Second)
 
+	// An edit that builds but does not start leaves the running service
+	// alone, and says why.
+	if err := os.WriteFile(main, []byte(strings.Replace(edited, "func main() {", "func main() {\n\tpanic(\"misconfigured on purpose\")", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(s.logs.String(), "the new build does not start, the running one is kept") || !strings.Contains(s.logs.String(), "misconfigured on purpose") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start-up failure reported\n%s", s.logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if status, body, _ := s.do("GET", "/added", "", token); status != 200 || body != "rebuilt" {
+		t.Errorf("after an edit that does not start: %d %s", status, body)
+	}
+	if !strings.Contains(s.logs.String(), "running hello (") {
+		t.Errorf("cws run does not name the service as the service does:\n%s", s.logs)
+	}
+
 	// A broken edit leaves the running service alone.
 	if err := os.WriteFile(main, []byte(edited+"\nfunc broken( {\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline = time.Now().Add(60 * time.Second)
 	for !strings.Contains(s.logs.String(), "build failed") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no build failure reported\n%s", s.logs)
@@ -720,5 +739,22 @@ func TestTemplatesRender(t *testing.T) {
 	_, errOut, code = runCws(t, repoRoot, nil, "templates", "render", "nope.txt", "--dir", dir)
 	if code != 1 || !strings.Contains(errOut, "no template nope.txt") {
 		t.Errorf("a missing template: exit %d %s", code, errOut)
+	}
+}
+
+// TestRunPapercuts: cws run of a directory that does not exist, or outside
+// a Go module, exits at once saying so.
+func TestRunPapercuts(t *testing.T) {
+	_, errOut, code := runCws(t, repoRoot, nil, "run", "./nope")
+	if code != 1 || !strings.Contains(errOut, "./nope: no such package directory") {
+		t.Errorf("run ./nope: exit %d %s", code, errOut)
+	}
+	_, errOut, code = runCws(t, t.TempDir(), nil, "run", ".")
+	if code != 1 || !strings.Contains(errOut, "is not in a Go module") {
+		t.Errorf("run outside a module: exit %d %s", code, errOut)
+	}
+	out, _, code := runCws(t, repoRoot, nil, "--version")
+	if code != 0 || !strings.HasPrefix(out, "cws ") {
+		t.Errorf("--version: exit %d %q", code, out)
 	}
 }

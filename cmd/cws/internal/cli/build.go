@@ -30,8 +30,20 @@ type pkgInfo struct {
 // listPackage asks the go command about pkg (a path or pattern naming one
 // package), resolved from dir.
 func listPackage(ctx context.Context, dir, pkg string) (*pkgInfo, error) {
+	if strings.HasPrefix(pkg, ".") || filepath.IsAbs(pkg) {
+		p := pkg
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if st, err := os.Stat(p); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("%s: no such package directory", pkg)
+		}
+	}
 	out, err := goCmd(ctx, dir, "list", "-e", "-json=Dir,ImportPath,Name,Error", pkg)
 	if err != nil {
+		if strings.Contains(err.Error(), "go.mod file not found") {
+			return nil, fmt.Errorf("%s is not in a Go module (no go.mod there or above): run cws from your service's module, or create one with `cws new NAME`", pkg)
+		}
 		return nil, err
 	}
 	var p struct {

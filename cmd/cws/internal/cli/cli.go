@@ -46,7 +46,9 @@ func newRoot() *cobra.Command {
 HTTP entries, served locally and on AWS Lambda by the same binary.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("cws {{.Version}}\n")
 	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newEventsCmd(), newScheduleCmd(), newReactorsCmd(), newLocalStackCmd(), newWorkflowsCmd(), newTemplatesCmd(), newDeployCmd(), newDestroyCmd(), newInfoCmd(), newPackageCmd(), newVersionCmd())
 	root.SetFlagErrorFunc(usageError)
 	var all []*cobra.Command
@@ -80,7 +82,7 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the version of cws",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "cws", version())
+			fmt.Fprintln(cmd.OutOrStdout(), "cws", versionLine())
 			return nil
 		},
 	}

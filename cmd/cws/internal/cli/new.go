@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 
 	"github.com/coworks-go/cws/deploy"
 )
@@ -140,11 +141,50 @@ func version() string {
 	return "(devel)"
 }
 
+// release is the release cws was built from, or "" for a build of a
+// checkout (its version "(devel)", or the pseudo-version Go stamps from the
+// VCS, which no module proxy serves).
+func release() string {
+	v := version()
+	if v == "(devel)" || module.IsPseudoVersion(v) || strings.Contains(v, "+dirty") {
+		return ""
+	}
+	return v
+}
+
+// versionLine is the version with the VCS revision the binary was built
+// from, when known: "(devel) 1a2b3c4d5e6f (modified)".
+func versionLine() string {
+	v := version()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = " (modified)"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " " + rev + modified
+	}
+	return v + " " + bi.GoVersion
+}
+
 // cwsDependency returns the version of cws a new module requires and, for a
 // source build, the directory a replace directive points at.
 func cwsDependency(source string) (require, replace string, err error) {
 	if source == "" {
-		if v := version(); v != "(devel)" {
+		if v := release(); v != "" {
 			return v, "", nil
 		}
 		source = sourceDir()

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -110,7 +112,7 @@ func (r *runner) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if r.child == nil && r.builds == 0 && len(r.watched) == 0 {
+			if r.child == nil && r.builds == 1 {
 				// Nothing to watch yet: the package itself is wrong.
 				return err
 			}
@@ -144,6 +146,16 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 		env = append(env, cws.EnvAddr+"="+r.addr)
 	}
 	env = append(env, r.extraEnv...)
+	// The new service must start before the running one is stopped: built
+	// under CWS_MODE=manifest, it makes its App and its doors (reactors,
+	// workflows, configuration) and says what it is, or why it cannot.
+	name, err := r.check(ctx, bin, env)
+	if err != nil {
+		if r.child != nil {
+			return fmt.Errorf("the new build does not start, the running one is kept: %w", err)
+		}
+		return err
+	}
 	r.stop()
 	child := exec.Command(bin)
 	child.Env = env
@@ -154,8 +166,29 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 	r.child = child
 	r.exited = make(chan error, 1)
 	go func() { r.exited <- child.Wait() }()
-	r.logf("running %s (stage %s)", info.ImportPath, r.stage)
+	r.logf("running %s (%s, stage %s)", name, info.ImportPath, r.stage)
 	return nil
+}
+
+// check runs a built service under CWS_MODE=manifest: it answers its
+// name, or the reason it does not start.
+func (r *runner) check(ctx context.Context, bin string, env []string) (string, error) {
+	c := exec.CommandContext(ctx, bin)
+	c.Env = append(env, cws.EnvMode+"=manifest")
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := c.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return "", fmt.Errorf("%s", msg)
+	}
+	var m struct {
+		Service string `json:"service"`
+	}
+	_ = json.Unmarshal(stdout.Bytes(), &m)
+	return m.Service, nil
 }
 
 // watch adds the service's local package directories to the watcher, and
