@@ -141,6 +141,7 @@ type options struct {
 	maxBody    int64
 	logger     *slog.Logger
 	middleware []Middleware
+	cors       *CORS
 }
 
 type blueprint struct {
@@ -190,6 +191,8 @@ type App struct {
 	maxBody  int64
 	log      *slog.Logger
 	warnings []string
+	// cors says some entry has a CORS policy.
+	cors bool
 }
 
 // New builds the App of a service. It fails, naming the method, when an
@@ -274,6 +277,26 @@ func New(service any, opts ...Option) (*App, error) {
 		return nil, fmt.Errorf("%T has no entries: methods named like GetX(ctx context.Context, ...) are entries", service)
 	}
 
+	if o.cors != nil {
+		if err := o.cors.check(); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range a.entries {
+		switch {
+		case e.noCORS:
+		case e.ownCORS != nil:
+			if err := e.ownCORS.check(); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.qualifiedName(), err)
+			}
+			e.cors = e.ownCORS
+		default:
+			e.cors = o.cors
+		}
+		e.Route.CORS = e.cors != nil
+		a.cors = a.cors || e.cors != nil
+	}
+
 	a.handler = HandlerFunc(a.terminal)
 	mws = append(o.middleware, mws...)
 	for i := len(mws) - 1; i >= 0; i-- {
@@ -352,11 +375,20 @@ func (a *App) Authorize(ctx context.Context, token string) (bool, error) {
 // Serve is the one dispatch path: it routes req, runs the middleware and
 // invokes the entry, answering errors as problem+json. It never returns nil.
 func (a *App) Serve(ctx context.Context, req *Request) *Response {
+	if a.cors {
+		if resp := a.corsPreflight(req); resp != nil {
+			return resp
+		}
+	}
 	e, params := a.router.lookup(req.Method, req.Path, req.buf[:0])
 	if e != nil {
 		req.entry, req.Route, req.params = e, &e.Route, params
 	}
-	return a.handler.Serve(ctx, req)
+	resp := a.handler.Serve(ctx, req)
+	if a.cors {
+		corsDecorate(req, resp)
+	}
+	return resp
 }
 
 // terminal answers unrouted requests and invokes routed ones.

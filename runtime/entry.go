@@ -39,6 +39,8 @@ type Route struct {
 	Active bool `json:"active"`
 	// ContentType is the declared response content type, if any.
 	ContentType string `json:"content_type,omitempty"`
+	// CORS reports whether the entry answers cross-origin requests.
+	CORS bool `json:"cors,omitempty"`
 }
 
 // EntryOption sets an option of one entry.
@@ -46,6 +48,8 @@ type EntryOption func(*entryOptions)
 
 type entryOptions struct {
 	noAuth      bool
+	cors        *CORS
+	noCORS      bool
 	stages      []string
 	contentType string
 	path        string
@@ -142,6 +146,11 @@ type entry struct {
 	hasErr  bool
 	hasVal  bool
 	validat bool
+	// ownCORS and noCORS are the entry's CORS options; cors is its policy
+	// (nil: none).
+	ownCORS *CORS
+	noCORS  bool
+	cors    *CORS
 }
 
 func (e *entry) qualifiedName() string { return e.owner + "." + e.Entry }
@@ -232,6 +241,7 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 			opt(&o)
 		}
 		e.Auth = !o.noAuth
+		e.ownCORS, e.noCORS = o.cors, o.noCORS
 		e.Stages = o.stages
 		e.Active = len(o.stages) == 0 || slices.Contains(o.stages, stage)
 		e.ContentType = o.contentType
