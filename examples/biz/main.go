@@ -29,6 +29,9 @@ import (
 
 	"github.com/coworks-go/cws"
 	"github.com/coworks-go/cws/async/awscloud"
+	"github.com/coworks-go/cws/blueprint/admin"
+	"github.com/coworks-go/cws/blueprint/profiler"
+	"github.com/coworks-go/cws/runtime"
 )
 
 // main gives the service its CloudEvents doors, with AWS (awscloud): the
@@ -41,5 +44,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "office:", err)
 		os.Exit(1)
 	}
+	// The developers' blueprints: served in stage dev (cws run), and in a
+	// deployed stage only where CWS_DEV_ENDPOINTS lists them.
+	opts = append(opts, runtime.WithBlueprint("/admin", admin.New()), runtime.WithBlueprint("/profiler", profiler.New()))
 	cws.Main(NewOffice(), append(opts, awscloud.Doors())...)
 }
