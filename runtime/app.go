@@ -191,8 +191,10 @@ type App struct {
 	maxBody  int64
 	log      *slog.Logger
 	warnings []string
-	// cors says some entry has a CORS policy.
-	cors bool
+	// cors says some entry has a CORS policy; corsPolicy is the service's
+	// (nil: none), which answers the requests no entry serves.
+	cors       bool
+	corsPolicy *CORS
 }
 
 // New builds the App of a service. It fails, naming the method, when an
@@ -281,6 +283,7 @@ func New(service any, opts ...Option) (*App, error) {
 		if err := o.cors.check(); err != nil {
 			return nil, err
 		}
+		a.corsPolicy, a.cors = o.cors, true
 	}
 	for _, e := range a.entries {
 		switch {
@@ -386,7 +389,7 @@ func (a *App) Serve(ctx context.Context, req *Request) *Response {
 	}
 	resp := a.handler.Serve(ctx, req)
 	if a.cors {
-		corsDecorate(req, resp)
+		a.corsDecorate(req, resp)
 	}
 	return resp
 }

@@ -18,7 +18,8 @@ import (
 // allowed origin and method answers 204 with the Access-Control-Allow-*
 // headers, without the authorizer (browsers send no credentials then); an
 // actual request of an allowed origin gets Access-Control-Allow-Origin (and
-// Expose-Headers, Allow-Credentials) on every answer, errors included. A
+// Expose-Headers, Allow-Credentials) on every answer, errors included; the
+// service's policy answers the requests no entry serves (404, 405). A
 // disallowed origin gets no CORS header: the browser refuses the answer.
 type CORS struct {
 	// AllowOrigins are the origins allowed: exact (https://app.example.com),
@@ -150,28 +151,40 @@ func (a *App) corsPreflight(req *Request) *Response {
 	}
 	e, _ := a.router.lookup(method, req.Path, nil)
 	if e == nil || e.cors == nil || !e.cors.allows(origin) {
-		// No CORS headers: the browser refuses the call.
-		h := make(http.Header, 1)
+		// No CORS headers: the browser refuses the call. The answer
+		// depends on the origin all the same: caches must know.
+		h := make(http.Header, 2)
 		h.Set("Allow", strings.Join(methods, ", "))
+		h.Set("Vary", "Origin")
 		return &Response{Status: http.StatusNoContent, Header: h}
 	}
 	return e.cors.preflight(origin, methods)
 }
 
-// corsDecorate adds the CORS headers of the routed entry to an answer.
-func corsDecorate(req *Request, resp *Response) {
-	if req.entry == nil || req.entry.cors == nil {
+// corsDecorate adds the CORS headers of the routed entry to an answer, or
+// those of the service's policy when no entry serves the request (a 404 or
+// 405 a page can read).
+func (a *App) corsDecorate(req *Request, resp *Response) {
+	policy := a.corsPolicy
+	if req.entry != nil {
+		policy = req.entry.cors
+	}
+	if policy == nil {
 		return
 	}
 	origin := req.Header.Get("Origin")
-	if !req.entry.cors.allows(origin) {
-		return
-	}
 	if resp.Header == nil {
 		resp.Header = make(http.Header, 4)
 	}
-	req.entry.cors.decorate(resp.Header, origin)
-	if len(req.entry.cors.ExposeHeaders) > 0 {
-		resp.Header.Set("Access-Control-Expose-Headers", strings.Join(req.entry.cors.ExposeHeaders, ", "))
+	if !policy.allows(origin) {
+		// The answer to another origin differs: caches must know.
+		if !policy.anyOrigin() {
+			resp.Header.Add("Vary", "Origin")
+		}
+		return
+	}
+	policy.decorate(resp.Header, origin)
+	if len(policy.ExposeHeaders) > 0 {
+		resp.Header.Set("Access-Control-Expose-Headers", strings.Join(policy.ExposeHeaders, ", "))
 	}
 }

@@ -204,3 +204,47 @@ func ExampleNewHandler() {
 	fmt.Println(resp.StatusCode, resp.Header.Get("Content-Type"), string(body))
 	// Output: 200 text/plain; charset=utf-8 text
 }
+
+// The local server answers preflights and decorates answers as the policy
+// says, through net/http's own header handling.
+func TestCORS(t *testing.T) {
+	policy := runtime.CORS{AllowOrigins: []string{"http://localhost:5173"}, AllowHeaders: []string{"Content-Type", "X-Request-Id"}, MaxAge: time.Minute}
+	srv := httptest.NewServer(cwshttp.NewHandler(newApp(t, &svc{}, runtime.WithCORS(policy))))
+	defer srv.Close()
+
+	send := func(method, path, origin string, header ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		req.Header.Set("Origin", origin)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+
+	resp := send("OPTIONS", "/echo", "http://localhost:5173", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" ||
+		resp.Header.Get("Access-Control-Allow-Methods") != "POST" ||
+		resp.Header.Get("Access-Control-Allow-Headers") != "Content-Type, X-Request-Id" ||
+		resp.Header.Get("Access-Control-Max-Age") != "60" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp = send("OPTIONS", "/echo", "http://localhost:8081", "Access-Control-Request-Method", "POST")
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" || resp.Header.Get("Access-Control-Allow-Methods") != "" {
+		t.Errorf("preflight of another origin: %v", resp.Header)
+	}
+	resp = send("GET", "/text", "http://localhost:5173")
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" || resp.Header.Get("Vary") != "Origin" {
+		t.Errorf("GET: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp = send("DELETE", "/text", "http://localhost:5173")
+	if resp.StatusCode != 405 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" {
+		t.Errorf("405 without CORS headers: %d %v", resp.StatusCode, resp.Header)
+	}
+}

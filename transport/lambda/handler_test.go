@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
@@ -82,6 +83,9 @@ func (shop) GetCookies(ctx context.Context) string {
 func newApp(t testing.TB) *runtime.App {
 	t.Helper()
 	app, err := runtime.New(shop{}, runtime.WithAuthorizer(runtime.TokenAuthorizer(token)),
+		// The CORS events (*-cors-*) come from https://app.example.com;
+		// the others carry no Origin, and get no CORS header.
+		runtime.WithCORS(runtime.CORS{AllowOrigins: []string{"https://app.example.com"}, ExposeHeaders: []string{"Location"}, MaxAge: time.Hour}),
 		runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
