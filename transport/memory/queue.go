@@ -9,6 +9,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,7 +82,8 @@ type message struct {
 	received int
 	handle   string
 	visible  time.Time
-	index    int // in the expiry heap, -1 when not in flight
+	index    int       // in the expiry heap, -1 when not in flight
+	sentAt   time.Time // when Send took it
 }
 
 type group struct {
@@ -190,7 +192,7 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 		}
 		q.seq++
 		msg := &message{id: q.numbered('-', q.seq), body: m.Body, ev: m.Event, encode: encoders[i],
-			attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1}
+			attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1, sentAt: now}
 		ids[i] = msg.id
 		q.makeVisible(msg)
 		q.sent++
@@ -465,6 +467,117 @@ func (q *Queue) DeadLetter(_ context.Context, d queue.Delivery, reason string) e
 	}
 	q.redrive(m, reason)
 	return nil
+}
+
+// Waiting is a message waiting in a queue: sent, not received or back
+// from flight (Queue.Waiting, Queue.Take).
+type Waiting struct {
+	ID string
+	// Body is the message's body, written from its event when it carries
+	// one.
+	Body string
+	// Event is the CloudEvent the message carries as it is, or nil (the
+	// body is then all there is; memory.Decode reads it).
+	Event      *event.Event
+	Attributes map[string]string
+	GroupID    string
+	// SentAt is when it was sent to this queue; ReceiveCount how many
+	// times this queue delivered it.
+	SentAt       time.Time
+	ReceiveCount int
+}
+
+// Waiting lists the messages waiting in the queue, oldest first; the
+// messages in flight are not listed. It receives nothing: a dead-letter
+// queue's messages are shown this way.
+func (q *Queue) Waiting() []Waiting {
+	q.mu.Lock()
+	q.expire(q.now())
+	out, encoders := describe(q.waiting())
+	q.mu.Unlock()
+	writeBodies(out, encoders)
+	return out
+}
+
+// Take removes the waiting messages of the given ids from the queue and
+// returns them, oldest first; the ids of messages that are not waiting
+// (unknown, in flight, taken already) are passed over. Without ids it
+// takes every waiting message.
+func (q *Queue) Take(ids ...string) []Waiting {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	q.mu.Lock()
+	q.expire(q.now())
+	var taken []*message
+	keep := func(ms []*message) []*message {
+		kept := ms[:0]
+		for _, m := range ms {
+			if len(ids) == 0 || want[m.id] {
+				taken = append(taken, m)
+				continue
+			}
+			kept = append(kept, m)
+		}
+		clear(ms[len(kept):])
+		return kept
+	}
+	q.ready = keep(q.ready)
+	for id, g := range q.groups {
+		g.pending = keep(g.pending)
+		if len(g.pending) == 0 && g.inflight == 0 {
+			delete(q.groups, id)
+		}
+	}
+	groups := q.readyGroups[:0]
+	for _, g := range q.readyGroups {
+		if len(g.pending) > 0 {
+			groups = append(groups, g)
+		} else {
+			g.queued = false
+		}
+	}
+	clear(q.readyGroups[len(groups):])
+	q.readyGroups = groups
+	sort.Slice(taken, func(i, j int) bool { return taken[i].seq < taken[j].seq })
+	out, encoders := describe(taken)
+	q.mu.Unlock()
+	writeBodies(out, encoders)
+	return out
+}
+
+// waiting returns the visible messages, oldest first.
+func (q *Queue) waiting() []*message {
+	ms := append([]*message(nil), q.ready...)
+	for _, g := range q.groups {
+		ms = append(ms, g.pending...)
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].seq < ms[j].seq })
+	return ms
+}
+
+// describe describes messages (under the queue's lock), with what writes
+// the bodies still to write.
+func describe(ms []*message) ([]Waiting, []func() string) {
+	out := make([]Waiting, len(ms))
+	encoders := make([]func() string, len(ms))
+	for i, m := range ms {
+		out[i] = Waiting{ID: m.id, Body: m.body, Event: m.ev, Attributes: m.attrs, GroupID: m.group, SentAt: m.sentAt, ReceiveCount: m.received}
+		if m.body == "" {
+			encoders[i] = m.encode
+		}
+	}
+	return out, encoders
+}
+
+// writeBodies writes the bodies describe left to write (outside the lock).
+func writeBodies(ws []Waiting, encoders []func() string) {
+	for i, encode := range encoders {
+		if encode != nil {
+			ws[i].Body = encode()
+		}
+	}
 }
 
 // Stats is a snapshot of a queue.

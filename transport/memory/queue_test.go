@@ -237,3 +237,83 @@ func TestQueueCarriesEvents(t *testing.T) {
 		t.Error("an event whose JSON data is invalid was queued")
 	}
 }
+
+// Waiting lists the waiting messages without receiving them (those in
+// flight are not listed), their bodies written from their events; Take
+// removes the ones named, or all, and passes over the others.
+func TestQueueWaitingAndTake(t *testing.T) {
+	ctx := context.Background()
+	q, c := newTestQueue()
+	if _, err := q.Send(ctx, Outgoing{Body: "a", Attributes: map[string]string{"k": "v"}}, Outgoing{Body: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	sentA := c.t
+	c.advance(time.Second)
+	e := event.New()
+	e.SetID("e-1")
+	e.SetSource("shop")
+	e.SetType("order.completed")
+	if err := q.Publish(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Send(ctx, Outgoing{Body: "in flight"}); err != nil {
+		t.Fatal(err)
+	}
+	ws := q.Waiting()
+	if len(ws) != 4 || ws[0].Body != "a" || ws[0].Attributes["k"] != "v" || !ws[0].SentAt.Equal(sentA) || ws[1].Body != "b" ||
+		ws[2].Event == nil || !strings.Contains(ws[2].Body, `"id":"e-1"`) || !ws[2].SentAt.Equal(sentA.Add(time.Second)) {
+		t.Fatalf("waiting %+v", ws)
+	}
+	// Listing received nothing: a, b and the event come first, in order.
+	if got := bodies(receive(t, q, 3)); len(got) != 3 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("received after listing %v", got)
+	}
+	ws = q.Waiting()
+	if len(ws) != 1 || ws[0].Body != "in flight" || ws[0].ReceiveCount != 0 {
+		t.Fatalf("waiting after receiving three %+v", ws)
+	}
+	c.advance(11 * time.Second) // the three come back, received once
+	ws = q.Waiting()
+	if len(ws) != 4 || ws[0].Body != "a" || ws[0].ReceiveCount != 1 {
+		t.Fatalf("waiting after the visibility timeout %+v", ws)
+	}
+	taken := q.Take(ws[1].ID, "nonesuch", ws[3].ID)
+	if len(taken) != 2 || taken[0].Body != "b" || taken[1].Body != "in flight" {
+		t.Fatalf("taken %+v", taken)
+	}
+	if again := q.Take(ws[1].ID); len(again) != 0 {
+		t.Errorf("taken twice: %+v", again)
+	}
+	if got := bodies(receive(t, q, 10)); len(got) != 2 || got[0] != "a" || got[1] == "b" {
+		t.Fatalf("received after taking %v", got)
+	}
+	q.Send(ctx, Outgoing{Body: "c"}, Outgoing{Body: "d"})
+	if all := q.Take(); len(all) != 2 || all[0].Body != "c" || all[1].Body != "d" || len(q.Waiting()) != 0 {
+		t.Errorf("take all: %+v, left %+v", all, q.Waiting())
+	}
+}
+
+// Take on a FIFO queue leaves the other messages of a group in order.
+func TestQueueTakeFIFO(t *testing.T) {
+	ctx := context.Background()
+	q, _ := newTestQueue(WithFIFO())
+	for _, b := range []string{"1a", "1b", "1c"} {
+		if _, err := q.Send(ctx, Outgoing{Body: b, GroupID: "g1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.Send(ctx, Outgoing{Body: "2a", GroupID: "g2"})
+	ws := q.Waiting()
+	if len(ws) != 4 || ws[0].Body != "1a" || ws[3].Body != "2a" || ws[3].GroupID != "g2" {
+		t.Fatalf("waiting %+v", ws)
+	}
+	if taken := q.Take(ws[1].ID, ws[3].ID); len(taken) != 2 || taken[0].Body != "1b" || taken[1].Body != "2a" {
+		t.Fatalf("taken %+v", taken)
+	}
+	if got := bodies(receive(t, q, 10)); len(got) != 2 || got[0] != "1a" || got[1] != "1c" {
+		t.Fatalf("received %v", got)
+	}
+	if got := receive(t, q, 10); len(got) != 0 {
+		t.Fatalf("g2 was taken, g1 is in flight: %v", bodies(got))
+	}
+}
