@@ -101,17 +101,29 @@ func TestDeduplicate(t *testing.T) {
 	if err := h.Handle(ctx, message("b")); !events.IsPermanent(err) || err.Error() != "refused" || runs != 3 {
 		t.Errorf("duplicate of a permanent failure: %v, %d runs; want it refused again, not run", err, runs)
 	}
+	// A redrive of the refused event runs it again; a duplicate of the
+	// redrive does not.
+	redriven := events.Redriven(message("b").Event)
+	if err := h.Handle(ctx, &events.Message{Event: redriven}); !events.IsPermanent(err) || runs != 4 {
+		t.Errorf("redriven: %v, %d runs; want it run again", err, runs)
+	}
+	if err := h.Handle(ctx, &events.Message{Event: events.Copy(redriven)}); !events.IsPermanent(err) || runs != 4 {
+		t.Errorf("duplicate of the redrive: %v, %d runs; want it refused again, not run", err, runs)
+	}
+	if err := h.Handle(ctx, &events.Message{Event: events.Redriven(redriven)}); !events.IsPermanent(err) || runs != 5 {
+		t.Errorf("second redrive: %v, %d runs; want it run again", err, runs)
+	}
 	// Another delivery holds the claim: retried later.
 	if begun, _, _ := store.Begin(ctx, events.Key(message("c").Event), time.Minute); !begun {
 		t.Fatal("Begin")
 	}
-	if err := h.Handle(ctx, message("c")); !errors.Is(err, events.ErrInProgress) || runs != 3 {
+	if err := h.Handle(ctx, message("c")); !errors.Is(err, events.ErrInProgress) || runs != 5 {
 		t.Errorf("in progress: %v, %d runs", err, runs)
 	}
 	// A custom key: once per (key, event).
 	keyed := events.Chain(events.HandlerFunc(func(context.Context, *events.Message) error { runs++; return nil }),
 		events.Deduplicate(events.Dedup{Store: store, Key: func(m *events.Message) string { return "rule\x00" + events.Key(m.Event) }, Log: discard}))
-	if err := keyed.Handle(ctx, message("a")); err != nil || runs != 4 {
+	if err := keyed.Handle(ctx, message("a")); err != nil || runs != 6 {
 		t.Errorf("keyed: %v, %d runs (the same event under another key runs)", err, runs)
 	}
 }
@@ -144,3 +156,29 @@ func TestPublishError(t *testing.T) {
 }
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// The redrive count survives the wire formats (an integer in structured
+// JSON, a string in a binary header) and is part of the key.
+func TestRedrives(t *testing.T) {
+	e := message("a").Event
+	if events.Redrives(e) != 0 || events.Key(e) != "cws/test\x00a" {
+		t.Fatalf("a new event: %d %q", events.Redrives(e), events.Key(e))
+	}
+	twice := events.Redriven(events.Redriven(e))
+	if events.Redrives(twice) != 2 || events.Redrives(e) != 0 || events.Key(twice) == events.Key(e) {
+		t.Fatalf("redriven twice: %d, the original %d, key %q", events.Redrives(twice), events.Redrives(e), events.Key(twice))
+	}
+	b, err := twice.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded event.Event
+	if err := decoded.UnmarshalJSON(b); err != nil || events.Redrives(decoded) != 2 || events.Key(decoded) != events.Key(twice) {
+		t.Errorf("through JSON %s: %d %v", b, events.Redrives(decoded), err)
+	}
+	asString := events.Copy(e)
+	asString.SetExtension(events.ExtRedrive, "3")
+	if events.Redrives(asString) != 3 {
+		t.Errorf("a string count: %d", events.Redrives(asString))
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
 )
 
 // Store remembers which events have been handled, for idempotency across
@@ -27,8 +29,44 @@ type Store interface {
 }
 
 // Key is the idempotency key of an event: its source and id, which
-// CloudEvents makes unique.
-func Key(e event.Event) string { return e.Source() + "\x00" + e.ID() }
+// CloudEvents makes unique, and for an event redriven from a dead-letter
+// queue its redrive count (Redriven): a redrive asks for the event to run
+// again, where a duplicate of it must not.
+func Key(e event.Event) string {
+	k := e.Source() + "\x00" + e.ID()
+	if n := Redrives(e); n > 0 {
+		k += "\x00redrive " + strconv.Itoa(n)
+	}
+	return k
+}
+
+// ExtRedrive is the extension attribute counting the times an event was
+// redriven from a dead-letter queue.
+const ExtRedrive = "cwsredrive"
+
+// Redrives returns how many times e was redriven from a dead-letter queue
+// (its cwsredrive extension; 0 without it).
+func Redrives(e event.Event) int {
+	v, ok := e.Extensions()[ExtRedrive]
+	if !ok {
+		return 0
+	}
+	n, err := types.ToInteger(v)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// Redriven returns a copy of e to send again from a dead-letter queue: its
+// redrive count one more, so that Deduplicate runs it again instead of
+// refusing it as the duplicate of the refused event, while the copies of
+// this redrive stay duplicates of one another.
+func Redriven(e event.Event) event.Event {
+	c := Copy(e)
+	c.SetExtension(ExtRedrive, Redrives(e)+1)
+	return c
+}
 
 // ErrInProgress is the error of a duplicate delivered while another
 // delivery of the same event is being handled: it is retried later.
