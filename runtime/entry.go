@@ -41,6 +41,11 @@ type Route struct {
 	ContentType string `json:"content_type,omitempty"`
 	// CORS reports whether the entry answers cross-origin requests.
 	CORS bool `json:"cors,omitempty"`
+	// Statuses are the statuses the entry declares (option Status).
+	Statuses []int `json:"statuses,omitempty"`
+	// Signature holds the Go types of the entry's parameters and result,
+	// for what describes it (the openapi package); it is not JSON.
+	Signature *Signature `json:"-"`
 }
 
 // EntryOption sets an option of one entry.
@@ -53,6 +58,7 @@ type entryOptions struct {
 	stages      []string
 	contentType string
 	path        string
+	statuses    []int
 }
 
 // NoAuth exempts the entry from the authorizer.
@@ -77,6 +83,17 @@ func ContentType(ct string) EntryOption {
 // parameter; their names are taken from the template.
 func Path(template string) EntryOption {
 	return func(o *entryOptions) { o.path = template }
+}
+
+// Status declares the statuses the entry answers with besides those the
+// runtime gives every entry (its problems: 400, 401, 403, 404, 405, 413,
+// 415, 422, 500), so that its description (cws openapi) lists them: a 2xx
+// status is a success answered with the entry's result, a 4xx or 5xx one a
+// problem the entry returns. The first 2xx status is the entry's status
+// when it answers a value and does not call SetStatus (default 200), e.g.
+// Status(201) for an entry that creates.
+func Status(codes ...int) EntryOption {
+	return func(o *entryOptions) { o.statuses = append(o.statuses, codes...) }
 }
 
 // EntryConfigurer is implemented by services and blueprints that set options
@@ -146,6 +163,9 @@ type entry struct {
 	hasErr  bool
 	hasVal  bool
 	validat bool
+	// status is the first declared 2xx status: the status of a value
+	// answered without SetStatus (0: 200).
+	status int
 	// ownCORS and noCORS are the entry's CORS options; cors is its policy
 	// (nil: none).
 	ownCORS *CORS
@@ -245,6 +265,15 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 		e.Stages = o.stages
 		e.Active = len(o.stages) == 0 || slices.Contains(o.stages, stage)
 		e.ContentType = o.contentType
+		for _, code := range o.statuses {
+			if code < 200 || code > 599 || (code >= 300 && code < 400) {
+				return nil, nil, fmt.Errorf("%s: option Status: %d is not a success (2xx) or problem (4xx, 5xx) status", e.qualifiedName(), code)
+			}
+			if e.status == 0 && code < 300 {
+				e.status = code
+			}
+		}
+		e.Statuses = o.statuses
 		path := entryPath(words, e.Params)
 		if o.path != "" {
 			segs, isParam, err := templateSegments(o.path)
@@ -264,6 +293,7 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 			path = o.path
 		}
 		e.Path = joinPath(prefix, path)
+		e.Signature = e.signature()
 		entries = append(entries, e)
 	}
 	for name := range cfg.opts {

@@ -56,6 +56,9 @@ func (e *entry) render(st *callState, v reflect.Value, head bool) error {
 	}
 	resp := &st.resp
 	resp.Status, resp.Header = http.StatusOK, st.header
+	if e.status != 0 {
+		resp.Status = e.status
+	}
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
