@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -37,6 +38,9 @@ type Engine struct {
 	prefix   string
 	now      func() time.Time
 	wait     func(ctx context.Context, until time.Time) bool // false when ctx is done
+
+	planMu  sync.Mutex
+	planned map[string]time.Time // by rule name: when RunSchedules fires it next
 }
 
 // waitUntil sleeps until t or until ctx is done (false).
@@ -118,17 +122,36 @@ func NewEngine(reactors map[string]Reactor, opts ...Option) (*Engine, error) {
 
 // Rules returns the reactors' subscriptions as EventBridge rules, by
 // reactor, named with the engine's prefix; schedules carry their next fire
-// time after now.
+// time: while RunSchedules runs, the time it fires the rule next (a rate
+// counts from its start), else the schedule's next time after now.
 func (e *Engine) Rules(now time.Time) []Rule {
 	out := make([]Rule, len(e.rules))
 	copy(out, e.rules)
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
 	for i := range out {
-		out[i].Name = e.prefix + out[i].Name
-		if out[i].sched != nil {
+		if at, ok := e.planned[out[i].Name]; ok {
+			out[i].Next = at
+		} else if out[i].sched != nil {
 			out[i].Next = out[i].sched.Next(now)
 		}
+		out[i].Name = e.prefix + out[i].Name
 	}
 	return out
+}
+
+// plan records when RunSchedules fires rule next (zero: never again).
+func (e *Engine) plan(rule string, at time.Time) {
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
+	if e.planned == nil {
+		e.planned = map[string]time.Time{}
+	}
+	if at.IsZero() {
+		delete(e.planned, rule)
+		return
+	}
+	e.planned[rule] = at
 }
 
 // Prefix returns the prefix of the deployed rules' names.
@@ -286,9 +309,15 @@ func (e *Engine) RunSchedules(ctx context.Context, fire func(ctx context.Context
 		if e.rules[i].sched != nil {
 			if at := e.rules[i].sched.Next(now); !at.IsZero() {
 				plan = append(plan, next{&e.rules[i], at})
+				e.plan(e.rules[i].Name, at)
 			}
 		}
 	}
+	defer func() {
+		e.planMu.Lock()
+		e.planned = nil
+		e.planMu.Unlock()
+	}()
 	for len(plan) > 0 {
 		sort.Slice(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
 		first := plan[0]
@@ -300,7 +329,9 @@ func (e *Engine) RunSchedules(ctx context.Context, fire func(ctx context.Context
 		} else {
 			e.log.DebugContext(ctx, "schedule fired", "rule", first.rule.Name, "at", first.at)
 		}
-		if at := first.rule.sched.Next(first.at); at.IsZero() {
+		at := first.rule.sched.Next(first.at)
+		e.plan(first.rule.Name, at)
+		if at.IsZero() {
 			plan = plan[1:]
 		} else {
 			plan[0].at = at

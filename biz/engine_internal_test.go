@@ -2,6 +2,8 @@ package biz
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,9 +29,17 @@ func TestRunSchedules(t *testing.T) {
 	defer cancel()
 	var mu sync.Mutex
 	var fired []string
+	var planned []string
 	e.wait = func(ctx context.Context, until time.Time) bool {
 		mu.Lock()
 		defer mu.Unlock()
+		// What Rules tells while the scheduler waits: the times it fires
+		// next, a rate's from the scheduler's start, not from the clock.
+		var next []string
+		for _, r := range e.Rules(start.Add(3 * time.Minute)) {
+			next = append(next, r.Next.Format("15:04"))
+		}
+		planned = append(planned, strings.Join(next, " "))
 		if len(fired) >= 4 {
 			cancel()
 			return false
@@ -46,6 +56,13 @@ func TestRunSchedules(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"08:57 tick-often", "09:00 tick-daily", "09:02 tick-often", "09:07 tick-often"}
+	wantPlanned := "[08:57 09:00 09:02 09:00 09:02 09:00 09:07 09:00 09:12 09:00]"
+	if got := fmt.Sprint(planned); got != wantPlanned {
+		t.Errorf("next fire times while running %s, want %s", got, wantPlanned)
+	}
+	if r := e.Rules(start.Add(3 * time.Minute)); r[0].Next.Format("15:04") != "09:00" {
+		t.Errorf("once the scheduler stopped, a rate's next time counts from now: %v", r[0].Next)
+	}
 	if len(fired) != len(want) {
 		t.Fatalf("fired %v, want %v", fired, want)
 	}
