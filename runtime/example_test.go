@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coworks-go/cws/runtime"
@@ -92,4 +93,23 @@ func ExampleParseEntryName() {
 	// GetHTTPStatus GET [http status] true
 	// Put_ PUT [] true
 	// Getter  [] false
+}
+
+func ExampleURLFor() {
+	app, err := runtime.New(&Greeter{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("secret")))
+	if err != nil {
+		panic(err)
+	}
+	// In an entry, runtime.URLFor(ctx, ...) adds the door's base path
+	// (an API Gateway stage, say); the App builds the path alone.
+	u, err := app.URLFor("GetHello_", "Ann & Bob", url.Values{"shout": {"yes"}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(u)
+	resp := app.Serve(context.Background(), &runtime.Request{Method: "GET", Path: strings.Split(u, "?")[0], RawQuery: strings.Split(u, "?")[1]})
+	fmt.Println(string(resp.Body))
+	// Output:
+	// /hello/Ann%20&%20Bob?shout=yes
+	// HELLO ANN & BOB
 }

@@ -27,6 +27,12 @@ type Request struct {
 	Body io.Reader
 	// RemoteAddr is the caller's address, when the door knows it.
 	RemoteAddr string
+	// BasePath is the prefix of Path the client used to reach the service,
+	// which Path does not hold: "/dev" for an API Gateway stage on its own
+	// domain, a custom domain's base path mapping; empty at the root (the
+	// local server, Function URLs). URLFor puts it before the paths it
+	// builds.
+	BasePath string
 	// Authorized reports that the door has authorized the caller itself
 	// (IAM for queues and event buses, the token for the local events
 	// endpoint): the App does not ask its authorizer. HTTP doors leave it

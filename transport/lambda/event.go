@@ -50,7 +50,10 @@ type event struct {
 }
 
 type requestContext struct {
-	Stage      string `json:"stage"`
+	Stage string `json:"stage"`
+	// Path is the path the client asked for, with the stage or the custom
+	// domain's base path (REST API).
+	Path       string `json:"path"`
 	RequestID  string `json:"requestId"`
 	DomainName string `json:"domainName"`
 	HTTP       *struct {

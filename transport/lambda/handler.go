@@ -164,6 +164,11 @@ func (h *Handler) rest(ctx context.Context, e *event) (*awsevents.APIGatewayProx
 		}
 	}
 	req.RemoteAddr = e.RequestContext.Identity.SourceIP
+	// The client asked for /dev/items/7 (the stage on the API's domain, a
+	// base path mapping on a custom domain); the service sees /items/7.
+	if base, ok := strings.CutSuffix(e.RequestContext.Path, e.Path); ok && base != "" && e.Path != "" {
+		req.BasePath = base
+	}
 	resp := h.app.Serve(ctx, req)
 	body, b64, err := responseBody(resp)
 	if err != nil {
@@ -192,11 +197,11 @@ func (h *Handler) rest(ctx context.Context, e *event) (*awsevents.APIGatewayProx
 }
 
 func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awsevents.APIGatewayV2HTTPResponse, error) {
-	path := e.RawPath
+	path, base := e.RawPath, ""
 	if st := e.RequestContext.Stage; st != "" && st != "$default" {
 		// A named stage of an HTTP API prefixes the path.
 		if rest, ok := strings.CutPrefix(path, "/"+st); ok && (rest == "" || rest[0] == '/') {
-			path = rest
+			path, base = rest, "/"+st
 			if path == "" {
 				path = "/"
 			}
@@ -210,6 +215,7 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awseve
 		return nil, err
 	}
 	req.RawQuery = e.RawQueryString
+	req.BasePath = base
 	req.Header = make(http.Header, len(e.Headers)+1)
 	for k, v := range e.Headers {
 		req.Header[http.CanonicalHeaderKey(k)] = []string{v}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
 	"testing"
 	"time"
 
@@ -72,6 +73,12 @@ func (shop) PostItems(ctx context.Context, in itemInput) item {
 func (shop) GetLogo(ctx context.Context) []byte { return []byte("\x89PNG\r\n\x1a\n") }
 
 func (shop) GetEcho_(ctx context.Context, s string) string { return s }
+
+// GetLink links to an echo, through the door it was called by (the
+// *-link-* events).
+func (shop) GetLink(ctx context.Context) (string, error) {
+	return runtime.URLFor(ctx, "GetEcho_", "a b/c?", url.Values{"x": {"1 2"}})
+}
 
 func (shop) GetCookies(ctx context.Context) string {
 	h := runtime.ResponseHeader(ctx)
