@@ -257,9 +257,10 @@ func (b *builder) role() {
 // resources of their own whose NoAuth methods are open.
 func (b *builder) api() error {
 	routes := b.in.Manifest.Routes
-	auth := false
+	auth, cors := false, false
 	for _, r := range routes {
 		auth = auth || (r.Active && r.Auth && b.in.Settings.APIAuthorizer)
+		cors = cors || (r.Active && r.CORS)
 	}
 	b.add("Api", Resource{Type: "AWS::ApiGateway::RestApi", Properties: RestAPI{
 		Name: b.name, Description: fmt.Sprintf("cws service %s (%s)", b.in.Service, b.in.Stage), BinaryMediaTypes: binaryMediaTypes(routes)}})
@@ -277,19 +278,31 @@ func (b *builder) api() error {
 		b.add(id, Resource{Type: "AWS::ApiGateway::Method", Properties: m})
 		methods = append(methods, id)
 	}
-	method("ApiRootMethod", guarded(GetAtt("Api", "RootResourceId"), "ANY"))
-	b.add("ApiProxy", Resource{Type: "AWS::ApiGateway::Resource", Properties: APIResource{
-		RestAPIID: Ref("Api"), ParentID: GetAtt("Api", "RootResourceId"), PathPart: "{proxy+}"}})
-	method("ApiProxyMethod", guarded(Ref("ApiProxy"), "ANY"))
-
-	// The open paths: each segment a resource (ANY guarded, a {proxy+}
-	// below it for longer paths), each NoAuth method open.
-	open := map[string][]string{} // path → methods
+	open := map[string][]string{} // the paths of NoAuth entries → their methods
 	for _, r := range routes {
 		if r.Active && !r.Auth && auth {
 			open[r.Path] = append(open[r.Path], r.Method)
 		}
 	}
+	// A browser's CORS preflight carries no credentials: where the
+	// authorizer guards ANY, OPTIONS is open, and the service answers it
+	// (the policy is the service's, runtime.CORS).
+	preflight := func(id string, resource any) {
+		if auth && cors {
+			method(b.uniqueID(id), Method{RestAPIID: Ref("Api"), ResourceID: resource, HTTPMethod: "OPTIONS", AuthorizationType: "NONE", Integration: integration})
+		}
+	}
+	method("ApiRootMethod", guarded(GetAtt("Api", "RootResourceId"), "ANY"))
+	if !slices.Contains(open["/"], "OPTIONS") {
+		preflight("ApiRootPreflight", GetAtt("Api", "RootResourceId"))
+	}
+	b.add("ApiProxy", Resource{Type: "AWS::ApiGateway::Resource", Properties: APIResource{
+		RestAPIID: Ref("Api"), ParentID: GetAtt("Api", "RootResourceId"), PathPart: "{proxy+}"}})
+	method("ApiProxyMethod", guarded(Ref("ApiProxy"), "ANY"))
+	preflight("ApiProxyPreflight", Ref("ApiProxy"))
+
+	// The open paths: each segment a resource (ANY guarded, a {proxy+}
+	// below it for longer paths), each NoAuth method open.
 	resources := map[string]string{"/": ""} // path → logical id ("" is the root)
 	resourceOf := func(path string) any {
 		if path == "/" {
@@ -315,10 +328,14 @@ func (b *builder) api() error {
 					RestAPIID: Ref("Api"), ParentID: resourceOf(parent), PathPart: seg}})
 				resources[path] = id
 				method(b.uniqueID(id+"Any"), guarded(Ref(id), "ANY"))
+				if !slices.Contains(open[path], "OPTIONS") {
+					preflight(id+"Preflight", Ref(id))
+				}
 				proxy := b.uniqueID(id + "Proxy")
 				b.add(proxy, Resource{Type: "AWS::ApiGateway::Resource", Properties: APIResource{
 					RestAPIID: Ref("Api"), ParentID: Ref(id), PathPart: "{proxy+}"}})
 				method(b.uniqueID(proxy+"Any"), guarded(Ref(proxy), "ANY"))
+				preflight(proxy+"Preflight", Ref(proxy))
 			}
 			parent = path
 		}

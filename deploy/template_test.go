@@ -148,6 +148,52 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
+// A browser's preflight carries no token: with a CORS policy, every
+// resource the authorizer guards has an open OPTIONS method the service
+// answers.
+func TestTemplateOfACORSService(t *testing.T) {
+	m := httpManifest()
+	for i := range m.Routes {
+		m.Routes[i].CORS = true
+	}
+	tpl, err := NewTemplate(input(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarded, preflights := map[string]bool{}, map[string]bool{}
+	for _, id := range ofType(tpl, "AWS::ApiGateway::Method") {
+		p := props(t, tpl, id)
+		resource := mustJSON(p["ResourceId"])
+		switch {
+		case p["AuthorizationType"] == "CUSTOM":
+			guarded[resource] = true
+		case p["HttpMethod"] == "OPTIONS":
+			if p["Integration"].(map[string]any)["Type"] != "AWS_PROXY" {
+				t.Errorf("%s: the preflight does not reach the service: %v", id, p)
+			}
+			preflights[resource] = true
+		}
+	}
+	if len(guarded) != 8 || len(preflights) != len(guarded) {
+		t.Errorf("%d guarded resources, %d with an open OPTIONS: %v %v", len(guarded), len(preflights), guarded, preflights)
+	}
+	for r := range guarded {
+		if !preflights[r] {
+			t.Errorf("resource %s: no open OPTIONS", r)
+		}
+	}
+
+	// Without the authorizer, ANY is open already: nothing to add.
+	in := input(m)
+	in.Settings.APIAuthorizer = false
+	if tpl, err = NewTemplate(in); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ofType(tpl, "AWS::ApiGateway::Method")); n != 2 {
+		t.Errorf("without the authorizer: %d methods", n)
+	}
+}
+
 func TestTemplateWithoutAPIAuthorizer(t *testing.T) {
 	in := input(httpManifest())
 	in.Settings.APIAuthorizer = false
@@ -348,8 +394,12 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 	noAuth.Settings.APIAuthorizer = false
 	big := input(eventsManifest())
 	big.Settings.ReservedConcurrency, big.Settings.Queue = 5, QueueSettings{VisibilityTimeout: 60, MaxReceives: 2, BatchSize: 100, BatchWindow: 5, MaximumConcurrency: 10}
+	cors := httpManifest()
+	for i := range cors.Routes {
+		cors.Routes[i].CORS = true
+	}
 	var files []string
-	for name, in := range map[string]Input{"http": input(httpManifest()), "events": input(eventsManifest()), "noauth": noAuth, "settings": big} {
+	for name, in := range map[string]Input{"http": input(httpManifest()), "events": input(eventsManifest()), "noauth": noAuth, "settings": big, "cors": input(cors)} {
 		tpl, err := NewTemplate(in)
 		if err != nil {
 			t.Fatal(err)
