@@ -228,6 +228,27 @@ func TestDeployCrud(t *testing.T) {
 		t.Errorf("the binary response: through API Gateway %q %q, local server %q %q", got.ContentType, got.Body, want.ContentType, want.Body)
 	}
 
+	// A browser's preflight carries no token: API Gateway lets it through
+	// to the service, which answers its CORS policy; the call that follows
+	// gets its Access-Control-Allow-Origin.
+	const origin = "http://localhost:5173"
+	for _, r := range []struct{ method, token string }{{"OPTIONS", ""}, {"GET", "deploy-token"}} {
+		req, _ := http.NewRequest(r.method, base+"/1", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		if r.token != "" {
+			req.Header.Set("Authorization", r.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 || resp.Header.Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("%s /1 from %s through API Gateway: %d %v", r.method, origin, resp.StatusCode, resp.Header)
+		}
+	}
+
 	// A second deploy changes nothing.
 	cf := cloudformation.NewFromConfig(cfg)
 	before := describeStack(t, cf, stack)

@@ -10,9 +10,18 @@ package main
 //go:generate go run github.com/coworks-go/cws/cmd/cws gen
 
 import (
+	"time"
+
 	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/runtime"
 )
 
+// main serves the CRUD service to the pages of its front end, wherever it
+// runs: a development server on localhost:5173 and the example.com sites.
 func main() {
-	cws.Main(NewCRUD())
+	cws.Main(NewCRUD(), runtime.WithCORS(runtime.CORS{
+		AllowOrigins:  []string{"http://localhost:5173", "https://*.example.com"},
+		ExposeHeaders: []string{"Location"},
+		MaxAge:        10 * time.Minute,
+	}))
 }
