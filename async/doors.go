@@ -6,8 +6,12 @@
 //   - Locally (cws run), the embedded default: an in-memory queue with its
 //     dead-letter queue and an in-memory bus whose rules send invocations
 //     and the reactors' subscriptions to the queue, a scheduler that fires
-//     the reactors' schedules, and POST /_cws/events on the local server.
-//     With CWS_QUEUE_URL (and a Cloud) it consumes that SQS queue instead.
+//     the reactors' schedules, and on the local server POST /_cws/events,
+//     the reactors with their next fire times (GET /_cws/reactors), the
+//     dead letters and their redrive (GET /_cws/deadletters, POST
+//     /_cws/deadletters/redrive) and the workflows' endpoints. With
+//     CWS_QUEUE_URL (and a Cloud) it consumes that SQS queue instead, and
+//     the dead letters are in that queue's dead-letter queue (501 here).
 //   - On Lambda: the messages of an SQS event source mapping (partial batch
 //     responses, FIFO groups in order) and the events of EventBridge rule
 //     targets.

@@ -9,7 +9,6 @@ import (
 	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/runtime"
-	cwshttp "github.com/coworks-go/cws/transport/http"
 )
 
 // EventsPath is where the local server takes CloudEvents.
@@ -23,22 +22,8 @@ const EventsPath = "/_cws/events"
 // another method, 413 for an event over the limit, 503 when the queue
 // refuses.
 func Endpoint(app *runtime.App, pub events.Publisher) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		problem := func(p *runtime.Problem, header ...string) {
-			resp := runtime.ProblemResponse(p, EventsPath)
-			for i := 0; i+1 < len(header); i += 2 {
-				resp.Header.Set(header[i], header[i+1])
-			}
-			cwshttp.WriteResponse(w, resp)
-		}
-		if r.Method != http.MethodPost {
-			problem(runtime.NewProblem(http.StatusMethodNotAllowed, "%s takes POST", EventsPath), "Allow", http.MethodPost)
-			return
-		}
-		if p := app.Guard(r.Context(), r.Header.Get("Authorization")); p != nil {
-			problem(p)
-			return
-		}
+	return onlyMethod(http.MethodPost, guarded(app, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem := func(p *runtime.Problem) { writeProblem(w, r, p) }
 		body := http.MaxBytesReader(w, r.Body, runtime.DefaultMaxBodyBytes)
 		evs, err := wire.DecodeHTTP(r.Header, body)
 		if err != nil {
@@ -75,5 +60,5 @@ func Endpoint(app *runtime.App, pub events.Publisher) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusAccepted)
 		_ = json.NewEncoder(w).Encode(map[string]any{"accepted": len(ids), "ids": ids})
-	})
+	})))
 }

@@ -45,7 +45,7 @@ func (d *doors) Local(ctx context.Context, app *runtime.App) (*cws.LocalDoor, er
 		door := d.newDoor(app, invoke.LocalReplies(nil, d.cloud), engine)
 		consumer := q.Consumer(wopts...)
 		return &cws.LocalDoor{
-			Endpoints:   endpoints(app, q, runner),
+			Endpoints:   endpoints(app, q, engine, runner, UnavailableDeadLetterEndpoints(app, q.URL())),
 			Run:         func(ctx context.Context) error { return consumer.Consume(ctx, door) },
 			Description: "consuming events from SQS queue " + q.URL() + " and " + EventsPath,
 		}, nil
@@ -95,7 +95,7 @@ func (d *doors) Local(ctx context.Context, app *runtime.App) (*cws.LocalDoor, er
 		}
 	}
 	return &cws.LocalDoor{
-		Endpoints:   endpoints(app, q, runner),
+		Endpoints:   endpoints(app, q, engine, runner, LocalDeadLetterEndpoints(app, q, dlq)),
 		Run:         run,
 		Description: "consuming events from in-memory queue " + LocalQueue + " and " + EventsPath,
 	}, nil

@@ -3,7 +3,6 @@ package async
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"github.com/coworks-go/cws/biz/asl"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/runtime"
-	cwshttp "github.com/coworks-go/cws/transport/http"
 )
 
 // The local server's workflow endpoints.
@@ -34,9 +32,13 @@ const (
 )
 
 // endpoints are the local server's endpoints of the doors: POST
-// /_cws/events, and with workflows their endpoints.
-func endpoints(app *runtime.App, pub events.Publisher, runner *biz.Runner) map[string]http.Handler {
-	eps := map[string]http.Handler{EventsPath: Endpoint(app, pub)}
+// /_cws/events, the reactors, the dead letters (deadLetters), and with
+// workflows their endpoints.
+func endpoints(app *runtime.App, pub events.Publisher, engine *biz.Engine, runner *biz.Runner, deadLetters map[string]http.Handler) map[string]http.Handler {
+	eps := map[string]http.Handler{EventsPath: Endpoint(app, pub), ReactorsPath: ReactorsEndpoint(app, engine)}
+	for p, h := range deadLetters {
+		eps[p] = h
+	}
 	if runner != nil {
 		h := WorkflowEndpoints(app, runner)
 		for _, p := range []string{WorkflowsPath, WorkflowsPath + "/", ExecutionsPath, ExecutionsPath + "/"} {
@@ -78,20 +80,12 @@ func Describe(e *asl.Execution, history bool) ExecutionInfo {
 }
 
 // WorkflowEndpoints serves the workflow endpoints of a runner, guarded by
-// the App's authorizer: the workflows, starting executions, the
+// the App's authorizer: the workflows and their diagrams (GET
+// WorkflowsPath/NAME/diagram.svg, asl.SVG), starting executions, the
 // executions and their histories.
 func WorkflowEndpoints(app *runtime.App, runner *biz.Runner) http.Handler {
 	mux := http.NewServeMux()
-	problem := func(w http.ResponseWriter, r *http.Request, p *runtime.Problem) {
-		cwshttp.WriteResponse(w, runtime.ProblemResponse(p, r.URL.Path))
-	}
-	reply := func(w http.ResponseWriter, status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(v)
-	}
+	problem, reply := writeProblem, replyJSON
 	mux.HandleFunc("GET "+WorkflowsPath, func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, workflowInfos(runner, rulesOf(runner)))
 	})
@@ -103,6 +97,15 @@ func WorkflowEndpoints(app *runtime.App, runner *biz.Runner) http.Handler {
 			}
 		}
 		problem(w, r, runtime.NewProblem(http.StatusNotFound, "no workflow %s", r.PathValue("name")))
+	})
+	mux.HandleFunc("GET "+WorkflowsPath+"/{name}/diagram.svg", func(w http.ResponseWriter, r *http.Request) {
+		wf, ok := runner.Workflow(r.PathValue("name"))
+		if !ok {
+			problem(w, r, runtime.NewProblem(http.StatusNotFound, "no workflow %s", r.PathValue("name")))
+			return
+		}
+		w.Header().Set("Content-Type", "image/svg+xml")
+		_, _ = w.Write(asl.SVG(wf.Machine))
 	})
 	mux.HandleFunc("POST "+WorkflowsPath+"/{name}", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 256*1024))
@@ -155,17 +158,13 @@ func WorkflowEndpoints(app *runtime.App, runner *biz.Runner) http.Handler {
 		}
 		reply(w, http.StatusOK, Describe(e, true))
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := app.Guard(r.Context(), r.Header.Get("Authorization")); p != nil {
-			problem(w, r, p)
-			return
-		}
+	return guarded(app, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			problem(w, r, runtime.NewProblem(http.StatusNotFound, "no such workflow endpoint: %s %s", r.Method, r.URL.Path))
 			return
 		}
 		mux.ServeHTTP(w, r) // sets the path's values
-	})
+	}))
 }
 
 // rulesOf are the rules of the workflows' subscriptions, named as the

@@ -25,8 +25,8 @@ func (w workshop) Workflows() ([]*biz.Workflow, error) {
 	return []*biz.Workflow{wf}, nil
 }
 
-// TestWorkflowEndpoints: the local server lists the workflows, starts an
-// execution (waiting for it or not), shows the executions and one with its
+// TestWorkflowEndpoints: the local server lists the workflows, draws one,
+// starts an execution (waiting for it or not), shows the executions and one with its
 // history; what is unknown is 404, a name taken with another input 409, an
 // input that is not JSON 400, a request without the token 401.
 func TestWorkflowEndpoints(t *testing.T) {
@@ -56,10 +56,15 @@ func TestWorkflowEndpoints(t *testing.T) {
 	if status, body := do("GET", "/_cws/executions", "", ""); status != 200 || strings.Count(body, `"executionArn"`) != 2 || strings.Contains(body, "history") {
 		t.Errorf("GET executions: %d %s", status, body)
 	}
+	if status, body := do("GET", "/_cws/workflows/restock/diagram.svg", "", ""); status != 200 || !strings.HasPrefix(body, "<svg") ||
+		!strings.Contains(body, ">Create<") || !strings.Contains(body, "POST /items") {
+		t.Errorf("GET the diagram: %d %s", status, body)
+	}
 	for _, c := range []struct {
 		method, path, body string
 		want               int
 	}{
+		{"GET", "/_cws/workflows/nope/diagram.svg", "", 404},
 		{"GET", "/_cws/workflows/nope", "", 404},
 		{"POST", "/_cws/workflows/nope", "{}", 404},
 		{"GET", "/_cws/executions/nope", "", 404},
