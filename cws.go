@@ -15,8 +15,9 @@
 // awscloud.Doors() for SQS, EventBridge and replies on AWS), and a binary
 // without them links none of that machinery.
 //
-// The same binary also answers the `cws` command line: `cws routes` and
-// `cws invoke` build it and run it in the modes they need.
+// The same binary also answers the `cws` command line: `cws routes`,
+// `cws invoke` and `cws do` (the service's commands) build it and run it in
+// the modes they need.
 package cws
 
 import (
@@ -47,8 +48,8 @@ const (
 	// EnvLogLevel is the log level: debug, info, warn or error.
 	EnvLogLevel = "CWS_LOG_LEVEL"
 	// EnvMode is set by the cws command line: "routes" prints the routes as
-	// JSON, "invoke" answers one Lambda event read from stdin; a Door may
-	// take more (ModeRunner).
+	// JSON, "invoke" answers one Lambda event read from stdin, "command"
+	// runs a command of the service; a Door may take more (ModeRunner).
 	EnvMode = "CWS_MODE"
 )
 
@@ -102,20 +103,36 @@ type ModeRunner interface {
 }
 
 // Main runs the service with Run and exits the process with status 1 when
-// Run fails.
+// Run fails (2 for a command line a command refuses, under
+// CWS_MODE=command).
 func Main(service any, opts ...runtime.Option) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Run(ctx, service, opts...)
 	stop()
 	if err != nil {
-		slog.Error("cws: " + err.Error())
+		var cle *runtime.CommandLineError
+		switch {
+		case errors.As(err, &cle):
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		case os.Getenv(EnvMode) == "command":
+			// A command's error is its output: said plainly.
+			fmt.Fprintln(os.Stderr, err)
+		default:
+			slog.Error("cws: " + err.Error())
+		}
 		os.Exit(1)
 	}
 }
 
 // Run builds the App of service and serves it until ctx is done:
 //   - under CWS_MODE=routes it prints the App's runtime.Description as JSON,
-//     under CWS_MODE=manifest its Manifest (the deployer reads it);
+//     under CWS_MODE=manifest its Manifest (the deployer reads it), under
+//     CWS_MODE=openapi its OpenAPI document (built with -tags cwsopenapi);
+//   - under CWS_MODE=commands it prints the service's commands
+//     (runtime.Commander) as JSON; under CWS_MODE=command it runs the
+//     command its arguments name (os.Args[1], then the command's flags and
+//     arguments) with App.RunCommand, on stdin and stdout;
 //   - under CWS_MODE=invoke it answers the Lambda event read from stdin;
 //   - under another CWS_MODE, the Door that knows it runs it;
 //   - on AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda loop;
@@ -163,6 +180,16 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 			}
 		}
 		return writeJSON(os.Stdout, m)
+	case mode == "commands":
+		return writeJSON(os.Stdout, app.Commands())
+	case mode == "command":
+		name, args := "", []string(nil)
+		if len(os.Args) > 1 {
+			name, args = os.Args[1], os.Args[2:]
+		}
+		return app.RunCommand(ctx, name, args, os.Stdin, os.Stdout)
+	case mode == "openapi":
+		return writeOpenAPI(ctx, app, os.Stdout)
 	case mode == "invoke":
 		h, err := lambdaHandler(ctx, app, doors, logger)
 		if err != nil {
