@@ -11,12 +11,13 @@ func init() {
 	cwsgen.Describe((*Profiler)(nil), cwsgen.TypeInfo{
 		Doc: "Profiler serves profiles and keeps per-entry timings. Mount it with\nruntime.WithBlueprint; the App installs its middleware with it.",
 		Methods: map[string]cwsgen.MethodInfo{
-			"DeleteTimings": {Doc: "DeleteTimings resets the timings.", Invoke: cwsgen.Invoke0((*Profiler).DeleteTimings)},
-			"Get":           {Doc: "Get lists the profiles this blueprint serves.", Invoke: cwsgen.Invoke0V((*Profiler).Get)},
-			"GetProfile":    {Doc: "GetProfile records a CPU profile for ?seconds= (default 30).", Params: []string{"q"}, Invoke: cwsgen.Invoke1VE((*Profiler).GetProfile)},
-			"GetTimings":    {Doc: "GetTimings answers the per-entry timings, by path and method.", Invoke: cwsgen.Invoke0V((*Profiler).GetTimings)},
-			"GetTrace":      {Doc: "GetTrace records an execution trace for ?seconds= (default 1).", Params: []string{"q"}, Invoke: cwsgen.Invoke1VE((*Profiler).GetTrace)},
-			"Get_":          {Doc: "Get_ answers the named profile: heap, allocs, goroutine, block, mutex,\nthreadcreate, or any registered with runtime/pprof.", Params: []string{"name", "q"}, Invoke: cwsgen.Invoke2VE((*Profiler).Get_)},
+			"DeleteTimings":  {Doc: "DeleteTimings resets the timings and the last invocations.", Invoke: cwsgen.Invoke0((*Profiler).DeleteTimings)},
+			"Get":            {Doc: "Get lists the profiles this blueprint serves.", Invoke: cwsgen.Invoke0V((*Profiler).Get)},
+			"GetInvocations": {Doc: "GetInvocations answers the last invocations (at most\nRecentInvocations) of each door, \"http\" and \"events\", the newest first.", Invoke: cwsgen.Invoke0V((*Profiler).GetInvocations)},
+			"GetProfile":     {Doc: "GetProfile records a CPU profile for ?seconds= (default 30).", Params: []string{"q"}, Invoke: cwsgen.Invoke1VE((*Profiler).GetProfile)},
+			"GetTimings":     {Doc: "GetTimings answers the per-entry timings, by path and method.", Invoke: cwsgen.Invoke0V((*Profiler).GetTimings)},
+			"GetTrace":       {Doc: "GetTrace records an execution trace for ?seconds= (default 1).", Params: []string{"q"}, Invoke: cwsgen.Invoke1VE((*Profiler).GetTrace)},
+			"Get_":           {Doc: "Get_ answers the named profile: heap, allocs, goroutine, block, mutex,\nthreadcreate, or any registered with runtime/pprof.", Params: []string{"name", "q"}, Invoke: cwsgen.Invoke2VE((*Profiler).Get_)},
 		},
 	})
 }

@@ -5,6 +5,7 @@
 //	cws.Main(&CRUD{}, runtime.WithBlueprint("/profiler", profiler.New()))
 //	go tool pprof -http=: -H "Authorization: $TOKEN" ... # or curl it
 //	curl -H "Authorization: $TOKEN" localhost:8080/profiler/timings
+//	curl -H "Authorization: $TOKEN" localhost:8080/profiler/invocations
 package profiler
 
 import (
@@ -33,6 +34,9 @@ type Profiler struct {
 	mu      sync.RWMutex
 	timings map[string]*timing
 	started time.Time
+
+	recentMu sync.Mutex
+	recent   map[string]*ring // by door
 }
 
 // DevEndpoint makes it a developers' blueprint: served in stage dev, or
@@ -40,7 +44,9 @@ type Profiler struct {
 func (p *Profiler) DevEndpoint() string { return "profiler" }
 
 // New returns a profiler blueprint.
-func New() *Profiler { return &Profiler{timings: map[string]*timing{}, started: time.Now()} }
+func New() *Profiler {
+	return &Profiler{timings: map[string]*timing{}, started: time.Now(), recent: map[string]*ring{DoorHTTP: {}, DoorEvents: {}}}
+}
 
 // Get lists the profiles this blueprint serves.
 func (p *Profiler) Get(ctx context.Context) string {
@@ -52,6 +58,7 @@ func (p *Profiler) Get(ctx context.Context) string {
 	b.WriteString("  profile        CPU profile, ?seconds=30\n")
 	b.WriteString("  trace          execution trace, ?seconds=1\n")
 	b.WriteString("  timings        per-entry timings (DELETE resets them)\n")
+	b.WriteString("  invocations    the last invocations per door\n")
 	return b.String()
 }
 
@@ -185,25 +192,111 @@ func (p *Profiler) GetTimings(ctx context.Context) Timings {
 	return out
 }
 
-// DeleteTimings resets the timings.
+// DeleteTimings resets the timings and the last invocations.
 func (p *Profiler) DeleteTimings(ctx context.Context) {
 	p.mu.Lock()
 	p.timings = map[string]*timing{}
 	p.started = time.Now()
 	p.mu.Unlock()
+	p.recentMu.Lock()
+	for door := range p.recent {
+		p.recent[door] = &ring{}
+	}
+	p.recentMu.Unlock()
+}
+
+// The doors the last invocations are kept by.
+const (
+	// DoorHTTP is the requests of the HTTP doors.
+	DoorHTTP = "http"
+	// DoorEvents is the calls the program makes itself, which the doors
+	// mark authorized: the entries the CloudEvents doors call (invocation
+	// events, reactors, workflow tasks).
+	DoorEvents = "events"
+)
+
+// RecentInvocations is how many invocations GET /invocations keeps per
+// door.
+const RecentInvocations = 50
+
+// Invocation is one routed request the profiler timed.
+type Invocation struct {
+	At     time.Time `json:"at"`
+	Door   string    `json:"door"`
+	Method string    `json:"method"`
+	// Target is the request's path and query; Path the route's template.
+	Target     string  `json:"target"`
+	Path       string  `json:"path"`
+	Entry      string  `json:"entry"`
+	Status     int     `json:"status"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// ring keeps the last RecentInvocations invocations.
+type ring struct {
+	buf  [RecentInvocations]Invocation
+	next int
+	n    int
+}
+
+func (r *ring) add(inv Invocation) {
+	r.buf[r.next] = inv
+	r.next = (r.next + 1) % len(r.buf)
+	r.n = min(r.n+1, len(r.buf))
+}
+
+// newestFirst returns the kept invocations, the newest first.
+func (r *ring) newestFirst() []Invocation {
+	out := make([]Invocation, r.n)
+	for i := range out {
+		out[i] = r.buf[(r.next-1-i+2*len(r.buf))%len(r.buf)]
+	}
+	return out
+}
+
+// GetInvocations answers the last invocations (at most
+// RecentInvocations) of each door, "http" and "events", the newest first.
+func (p *Profiler) GetInvocations(ctx context.Context) map[string][]Invocation {
+	p.recentMu.Lock()
+	defer p.recentMu.Unlock()
+	out := make(map[string][]Invocation, len(p.recent))
+	for door, r := range p.recent {
+		out[door] = r.newestFirst()
+	}
+	return out
 }
 
 // Middleware times every routed request by entry; a 5xx answer counts as an
-// error, a 4xx as a client error.
+// error, a 4xx as a client error. It keeps the last invocations by door.
 func (p *Profiler) Middleware(next runtime.Handler) runtime.Handler {
 	return runtime.HandlerFunc(func(ctx context.Context, req *runtime.Request) *runtime.Response {
 		start := time.Now()
 		resp := next.Serve(ctx, req)
 		if req.Route != nil {
-			p.timingOf(req.Route).observe(time.Since(start), resp.Status)
+			d := time.Since(start)
+			t := p.timingOf(req.Route)
+			t.observe(d, resp.Status)
+			p.remember(req, t.entry, start, d, resp.Status)
 		}
 		return resp
 	})
+}
+
+// remember keeps an invocation among the last ones of its door.
+func (p *Profiler) remember(req *runtime.Request, entry string, start time.Time, d time.Duration, status int) {
+	door := DoorHTTP
+	if req.Authorized {
+		door = DoorEvents
+	}
+	target := req.Path
+	if req.RawQuery != "" {
+		target += "?" + req.RawQuery
+	}
+	inv := Invocation{At: start.UTC(), Door: door, Method: req.Method, Target: target, Path: req.Route.Path, Entry: entry,
+		Status: status, DurationMS: math.Round(float64(d)/1e3) / 1e3}
+	p.recentMu.Lock()
+	p.recent[door].add(inv)
+	p.recentMu.Unlock()
 }
 
 func (p *Profiler) timingOf(r *runtime.Route) *timing {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coworks-go/cws/blueprint/profiler"
 	"github.com/coworks-go/cws/runtime"
@@ -125,5 +126,49 @@ func TestConcurrentTimings(t *testing.T) {
 	_ = json.Unmarshal(get(app, "GET", "/profiler/timings").Body, &timings)
 	if len(timings.Entries) != 1 || timings.Entries[0].Count != 1600 {
 		t.Errorf("timings %+v", timings.Entries)
+	}
+}
+
+// The last invocations are kept by door, the newest first, at most
+// RecentInvocations each: HTTP requests, and the calls the events doors
+// make (authorized by the door); DELETE /timings forgets them.
+func TestInvocations(t *testing.T) {
+	app := newApp(t)
+	before := time.Now().UTC()
+	for range 60 {
+		get(app, "GET", "/fast")
+	}
+	get(app, "GET", "/fail")
+	get(app, "GET", "/fast?unknown=keyword")
+	app.Serve(context.Background(), &runtime.Request{Method: "POST", Path: "/echo", Header: http.Header{}, Authorized: true})
+	get(app, "GET", "/nowhere")
+	r := get(app, "GET", "/profiler/invocations")
+	var got map[string][]profiler.Invocation
+	if err := json.Unmarshal(r.Body, &got); err != nil || r.Status != 200 {
+		t.Fatalf("%d %s: %v", r.Status, r.Body, err)
+	}
+	web, evs := got["http"], got["events"]
+	if len(web) != profiler.RecentInvocations || len(evs) != 1 {
+		t.Fatalf("kept %d http, %d events invocations", len(web), len(evs))
+	}
+	if w := web[0]; w.Method != "GET" || w.Target != "/fast?unknown=keyword" || w.Path != "/fast" || w.Entry != "GetFast" || w.Status != 422 ||
+		w.Door != "http" || w.At.Before(before) || w.DurationMS < 0 {
+		t.Errorf("the newest HTTP invocation %+v", w)
+	}
+	if w := web[1]; w.Target != "/fail" || w.Status != 503 || w.At.After(web[0].At) {
+		t.Errorf("the one before %+v", w)
+	}
+	if w := web[2]; w.Target != "/fast" || w.Status != 200 {
+		t.Errorf("the one before that %+v", w)
+	}
+	if e := evs[0]; e.Method != "POST" || e.Target != "/echo" || e.Door != "events" || e.Status != 200 {
+		t.Errorf("the events invocation %+v", e)
+	}
+	if r := get(app, "DELETE", "/profiler/timings"); r.Status != 204 && r.Status != 200 {
+		t.Fatalf("DELETE: %d", r.Status)
+	}
+	r = get(app, "GET", "/profiler/invocations")
+	if err := json.Unmarshal(r.Body, &got); err != nil || len(got["events"]) != 0 || len(got["http"]) != 1 || got["http"][0].Entry != "profiler.DeleteTimings" {
+		t.Errorf("after DELETE (only itself): %s %v", r.Body, err)
 	}
 }
