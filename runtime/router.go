@@ -46,11 +46,15 @@ type node struct {
 	staticBy map[string]*node
 	param    *node
 	entries  [numMethods]*entry
+	// routed says some method has an entry here: the node is a route.
+	routed bool
 }
 
-// router maps (method, path) to entries. Static segments win over
-// parameters; among routes matching a path, the first (most static) one
-// having the request's method serves it.
+// router maps (method, path) to entries. The path picks the route: static
+// segments win over parameters, the most static route matching the path is
+// the one (as OpenAPI matches paths), and a static segment that leads to no
+// route falls back to a parameter. Then the method picks the entry of that
+// route; no entry for the method is a 405, whatever other routes match.
 type router struct {
 	root node
 }
@@ -110,6 +114,7 @@ func (r *router) add(e *entry) error {
 		return fmt.Errorf("duplicate route %s %s: %s and %s", e.Method, e.Path, prev.qualifiedName(), e.qualifiedName())
 	}
 	n.entries[mi] = e
+	n.routed = true
 	return nil
 }
 
@@ -156,79 +161,68 @@ func trimPath(path string) string {
 }
 
 // lookup finds the entry serving method on the escaped path, appending the
-// escaped parameter values to params. A HEAD request falls back to the GET
-// entry. When no entry serves the method, lookup returns nil.
+// escaped parameter values to params: the entry of the route the path
+// matches. A HEAD request falls back to the GET entry. When the route has
+// no entry for the method, or no route matches, lookup returns nil.
 func (r *router) lookup(method, path string, params []string) (*entry, []string) {
-	path = trimPath(path)
 	mi := methodIndex(method)
 	if mi < 0 {
 		return nil, params
 	}
-	if e, p := r.root.find(path, params, mi); e != nil {
+	n, p := r.root.find(trimPath(path), params)
+	if n == nil {
+		return nil, params
+	}
+	if e := n.entries[mi]; e != nil {
 		return e, p
 	}
-	if method == http.MethodHead {
-		return r.root.find(path, params, 0)
+	if method == http.MethodHead && n.entries[0] != nil {
+		return n.entries[0], p
 	}
 	return nil, params
 }
 
-func (n *node) find(path string, params []string, mi int) (*entry, []string) {
+// find returns the route the path matches: the most static one.
+func (n *node) find(path string, params []string) (*node, []string) {
 	if path == "" {
-		return n.entries[mi], params
+		if n.routed {
+			return n, params
+		}
+		return nil, params
 	}
 	seg, rest := path, ""
 	if i := strings.IndexByte(path, '/'); i >= 0 {
 		seg, rest = path[:i], path[i+1:]
 	}
 	if c := n.child(seg, false); c != nil {
-		if e, p := c.find(rest, params, mi); e != nil {
-			return e, p
+		if r, p := c.find(rest, params); r != nil {
+			return r, p
 		}
 	}
 	if n.param != nil && seg != "" {
-		if e, p := n.param.find(rest, append(params, seg), mi); e != nil {
-			return e, p
+		if r, p := n.param.find(rest, append(params, seg)); r != nil {
+			return r, p
 		}
 	}
 	return nil, params
 }
 
-// allowed returns the sorted methods that some route matching path serves,
-// with HEAD added where GET is served. It is empty when no route matches.
+// allowed returns the sorted methods the route matching path serves, with
+// HEAD added where GET is served. It is empty when no route matches.
 func (r *router) allowed(path string) []string {
-	var set [numMethods]bool
-	r.root.collect(trimPath(path), &set)
-	if set[0] {
-		set[methodIndex(http.MethodHead)] = true
+	n, _ := r.root.find(trimPath(path), nil)
+	if n == nil {
+		return nil
 	}
 	var out []string
-	for i, ok := range set {
-		if ok {
+	for i, e := range n.entries {
+		if e != nil {
 			out = append(out, indexMethod[i])
 		}
 	}
+	if n.entries[0] != nil && n.entries[methodIndex(http.MethodHead)] == nil {
+		out = append(out, http.MethodHead)
+	}
 	sort.Strings(out)
 	return out
-}
-
-func (n *node) collect(path string, set *[numMethods]bool) {
-	if path == "" {
-		for i, e := range n.entries {
-			if e != nil {
-				set[i] = true
-			}
-		}
-		return
-	}
-	seg, rest := path, ""
-	if i := strings.IndexByte(path, '/'); i >= 0 {
-		seg, rest = path[:i], path[i+1:]
-	}
-	if c := n.child(seg, false); c != nil {
-		c.collect(rest, set)
-	}
-	if n.param != nil && seg != "" {
-		n.param.collect(rest, set)
-	}
 }
