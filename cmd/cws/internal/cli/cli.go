@@ -50,6 +50,7 @@ HTTP entries, served locally and on AWS Lambda by the same binary.`,
 	}
 	root.SetVersionTemplate("cws {{.Version}}\n")
 	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newEventsCmd(), newScheduleCmd(), newReactorsCmd(), newLocalStackCmd(), newWorkflowsCmd(), newTemplatesCmd(), newDeployCmd(), newDestroyCmd(), newInfoCmd(), newPackageCmd(), newVersionCmd())
+	root.AddCommand(newDoCmd())
 	root.SetFlagErrorFunc(usageError)
 	var all []*cobra.Command
 	for _, c := range root.Commands() {

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -68,6 +70,12 @@ func describe(cmd *cobra.Command, pkg, stage string) (*runtime.Description, erro
 // to its environment, returning its stdout (or streaming it to out when out
 // is set).
 func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out io.Writer, extraEnv ...string) ([]byte, error) {
+	return runModeArgs(cmd, pkg, stage, mode, nil, stdin, out, extraEnv...)
+}
+
+// runModeArgs is runMode with args given to the binary (CWS_MODE=command
+// takes the command's name, flags and arguments).
+func runModeArgs(cmd *cobra.Command, pkg, stage, mode string, args []string, stdin io.Reader, out io.Writer, extraEnv ...string) ([]byte, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -85,8 +93,12 @@ func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out i
 	if err != nil {
 		return nil, err
 	}
-	c := exec.CommandContext(cmd.Context(), bin)
+	c := exec.CommandContext(cmd.Context(), bin, args...)
 	c.Env = append(append(env, extraEnv...), cws.EnvMode+"="+mode)
+	// Interrupted, the binary gets SIGTERM and time to stop cleanly (a
+	// command ending its step) before it is killed.
+	c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
+	c.WaitDelay = 10 * time.Second
 	c.Stdin = stdin
 	c.Stderr = cmd.ErrOrStderr()
 	var buf bytes.Buffer
