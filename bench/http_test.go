@@ -67,7 +67,10 @@ func handWritten(pathValue func(r *http.Request, name string) string) http.Handl
 		for k, vs := range r.URL.Query() {
 			switch k {
 			case "flag":
-				res.Flag = runtime.ParseBool(vs[0])
+				if res.Flag, err = runtime.ParseBool(vs[0]); err != nil {
+					fail(w, 422, "flag is not a boolean")
+					return
+				}
 			case "n":
 				if res.N, err = strconv.Atoi(vs[0]); err != nil {
 					fail(w, 422, "n is not an integer")

@@ -376,16 +376,23 @@ func testPathParameters(t *testing.T, s any) {
 		`{"n":-7,"b":true,"f":1.5,"ids":[1,2,3],"when":"2024-02-29T12:00:00Z","opt":9}`)
 	expect(t, app, call{method: "GET", target: "/path/0/no/0/5/2024-01-01T00:00:00%2B02:00/0"}, 200,
 		`{"n":0,"b":false,"f":0,"ids":[5],"when":"2024-01-01T00:00:00+02:00","opt":0}`)
-	for _, b := range []string{"true", "TRUE", "1", "yes", "Yes"} {
+	for _, b := range []string{"true", "TRUE", "1", "yes", "Yes", "on", "ON"} {
 		r := do(t, app, call{method: "GET", target: "/path/0/" + b + "/0/1/2024-01-01T00:00:00Z/0"})
 		if !strings.Contains(r.text(), `"b":true`) {
 			t.Errorf("bool %q: %s", b, r.body)
 		}
 	}
-	for _, b := range []string{"false", "0", "no", "on", "y"} {
+	for _, b := range []string{"false", "False", "0", "no", "NO", "off"} {
 		r := do(t, app, call{method: "GET", target: "/path/0/" + b + "/0/1/2024-01-01T00:00:00Z/0"})
 		if !strings.Contains(r.text(), `"b":false`) {
 			t.Errorf("bool %q: %s", b, r.body)
+		}
+	}
+	// Not a boolean: refused, not false (schemathesis sent ?flag=AAA).
+	for _, b := range []string{"y", "AAA", "2", "truee", "nope", "%20"} {
+		r := do(t, app, call{method: "GET", target: "/path/0/" + b + "/0/1/2024-01-01T00:00:00Z/0"})
+		if r.status != 422 || !strings.Contains(r.text(), "is not a boolean") {
+			t.Errorf("bool %q: %d %s", b, r.status, r.body)
 		}
 	}
 	p := expect(t, app, call{method: "GET", target: "/path/x/1/y/1,z/yesterday/-1"}, 422, "").problem(t)

@@ -21,17 +21,41 @@ var (
 )
 
 // ParseBool is the boolean conversion of path and query values: true for
-// "true", "1" and "yes" in any case, false for anything else.
-func ParseBool(s string) bool {
+// "true", "1", "yes" and "on", false for "false", "0", "no" and "off", in
+// any case; any other text is an error (a 422), not false.
+func ParseBool(s string) (bool, error) {
 	switch len(s) {
 	case 1:
-		return s == "1"
+		switch s {
+		case "1":
+			return true, nil
+		case "0":
+			return false, nil
+		}
+	case 2:
+		switch {
+		case strings.EqualFold(s, "on"):
+			return true, nil
+		case strings.EqualFold(s, "no"):
+			return false, nil
+		}
 	case 3:
-		return strings.EqualFold(s, "yes")
+		switch {
+		case strings.EqualFold(s, "yes"):
+			return true, nil
+		case strings.EqualFold(s, "off"):
+			return false, nil
+		}
 	case 4:
-		return strings.EqualFold(s, "true")
+		if strings.EqualFold(s, "true") {
+			return true, nil
+		}
+	case 5:
+		if strings.EqualFold(s, "false") {
+			return false, nil
+		}
 	}
-	return false
+	return false, fmt.Errorf("%q is not a boolean (true, false, 1, 0, yes, no, on, off)", s)
 }
 
 // textDecoder returns the conversion from text to t. Slices take a
@@ -54,7 +78,14 @@ func textDecoder(t reflect.Type, listSep bool) (decodeFunc, error) {
 	case reflect.String:
 		return func(dst reflect.Value, s string) error { dst.SetString(s); return nil }, nil
 	case reflect.Bool:
-		return func(dst reflect.Value, s string) error { dst.SetBool(ParseBool(s)); return nil }, nil
+		return func(dst reflect.Value, s string) error {
+			b, err := ParseBool(s)
+			if err != nil {
+				return err
+			}
+			dst.SetBool(b)
+			return nil
+		}, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		bits := t.Bits()
 		return func(dst reflect.Value, s string) error {
