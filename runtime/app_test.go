@@ -482,6 +482,14 @@ func testBodyParameters(t *testing.T, s any) {
 		t.Errorf("unknown body keyword: %+v", p)
 	}
 	expect(t, app, call{method: "POST", target: "/params", body: `[1,2]`}, 422, "")
+	// A null body is no object of keywords (schemathesis: POST /reminders
+	// with null was accepted, as if every keyword were absent).
+	for _, target := range []string{"/params", "/kw"} {
+		p = expect(t, app, call{method: "POST", target: target, body: " null\n"}, 422, "").problem(t)
+		if len(p.Errors) != 1 || p.Errors[0].In != "body" || !strings.Contains(p.Errors[0].Detail, "JSON null") {
+			t.Errorf("null body of %s: %+v", target, p)
+		}
+	}
 	expect(t, app, call{method: "POST", target: "/params", body: `{"when":"soon"}`}, 422, "")
 	expect(t, app, call{method: "POST", target: "/params", body: `{"n":1}`, contentType: "application/vnd.api+json"}, 200, "")
 	expect(t, app, call{method: "POST", target: "/kw", body: `{"big":12345678901234567890,"l":[1,"a"]}`}, 200, `{"big":12345678901234567890,"l":[1,"a"]}`)

@@ -242,6 +242,10 @@ func (b *structBinder) pairs(dst reflect.Value, src pairSource, in string, errs 
 }
 
 func (b *structBinder) json(dst reflect.Value, body []byte, errs *[]ParamError) error {
+	if isJSONNull(body) {
+		*errs = append(*errs, nullBody)
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst.Addr().Interface()); err != nil {
@@ -357,6 +361,10 @@ func (b mapBinder) pairs(dst reflect.Value, src pairSource, in string, errs *[]P
 }
 
 func (b mapBinder) json(dst reflect.Value, body []byte, errs *[]ParamError) error {
+	if isJSONNull(body) {
+		*errs = append(*errs, nullBody)
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(dst.Addr().Interface()); err != nil {
@@ -432,6 +440,15 @@ func jsonBindError(err error, errs *[]ParamError) error {
 	// Errors from UnmarshalJSON / UnmarshalText methods of field types.
 	*errs = append(*errs, ParamError{Name: "", In: inBody, Detail: err.Error()})
 	return nil
+}
+
+// nullBody is the error of a JSON body that is null: encoding/json would
+// leave every keyword unset, as if they were all given.
+var nullBody = ParamError{Name: "", In: inBody, Detail: "the body is JSON null, not an object of keyword parameters"}
+
+// isJSONNull reports whether body is the JSON null.
+func isJSONNull(body []byte) bool {
+	return string(bytes.TrimSpace(body)) == "null"
 }
 
 // checkJSONEnd rejects data after the JSON value.
