@@ -87,6 +87,24 @@ GET / answered 3 item(s) in stage dev
 	}
 }
 
+// TestDoBiz: examples/biz's invoice command renders an invoice through the
+// office's entry and the Templates service it mounts, as the workflow does.
+func TestDoBiz(t *testing.T) {
+	out, errOut, code := runCws(t, repoRoot, nil, "do", "./examples/biz", "invoice", "--order", "A-7", "--total", "1200", "--format", "txt")
+	want := "INVOICE 1\norder: A-7\ncustomer: ann@example.com\ntotal: 1200.00\n\nThank you for this large order.\n"
+	if code != 0 || out != want {
+		t.Errorf("invoice --format txt: exit %d\n%q\nwant\n%q\nstderr: %s", code, out, want, errOut)
+	}
+	out, errOut, code = runCws(t, repoRoot, nil, "do", "./examples/biz", "invoice", "--order", "A-8", "--customer", "bob@example.com", "--total", "50")
+	if code != 0 || !strings.HasPrefix(out, "<!doctype html>") || !strings.Contains(out, "<tr><th>Order</th><td>A-8</td></tr>") || !strings.Contains(out, "<td>bob@example.com</td>") {
+		t.Errorf("invoice: exit %d\n%s\nstderr: %s", code, out, errOut)
+	}
+	_, errOut, code = runCws(t, repoRoot, nil, "do", "./examples/biz", "invoice", "--order", "A-9", "--customer", "")
+	if code != 1 || !strings.Contains(errOut, "invoice: POST /invoices: 422 Unprocessable Entity: order and customer are required") {
+		t.Errorf("invoice without customer: exit %d\nstderr: %s", code, errOut)
+	}
+}
+
 // TestNewDo: the service cws new makes has a command, listed and run by
 // cws do; a command reads the stage's configuration from .env and
 // .env.<stage>, where the process environment wins.
