@@ -127,7 +127,8 @@ func Main(service any, opts ...runtime.Option) {
 
 // Run builds the App of service and serves it until ctx is done:
 //   - under CWS_MODE=routes it prints the App's runtime.Description as JSON,
-//     under CWS_MODE=manifest its Manifest (the deployer reads it);
+//     under CWS_MODE=manifest its Manifest (the deployer reads it), under
+//     CWS_MODE=openapi its OpenAPI document (built with -tags cwsopenapi);
 //   - under CWS_MODE=commands it prints the service's commands
 //     (runtime.Commander) as JSON; under CWS_MODE=command it runs the
 //     command its arguments name (os.Args[1], then the command's flags and
@@ -187,6 +188,8 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 			name, args = os.Args[1], os.Args[2:]
 		}
 		return app.RunCommand(ctx, name, args, os.Stdin, os.Stdout)
+	case mode == "openapi":
+		return writeOpenAPI(ctx, app, os.Stdout)
 	case mode == "invoke":
 		h, err := lambdaHandler(ctx, app, doors, logger)
 		if err != nil {

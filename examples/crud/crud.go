@@ -22,10 +22,11 @@ type Item struct {
 	Tags  []string `json:"tags"`
 }
 
-// ItemInput is the body of POST / and PUT /{id}.
+// ItemInput is the body of POST / and PUT /{id}. Its jsonschema tags
+// declare to the OpenAPI document what Validate enforces.
 type ItemInput struct {
-	Name  string   `json:"name"`
-	Price float64  `json:"price"`
+	Name  string   `json:"name" jsonschema:"required,minLength=1"`
+	Price float64  `json:"price" jsonschema:"minimum=0"`
 	Tags  []string `json:"tags"`
 }
 
@@ -53,10 +54,12 @@ type CRUD struct {
 func NewCRUD() *CRUD { return &CRUD{next: 1, items: map[int]Item{}} }
 
 // ConfigureEntries exempts the health check and the logo from the
-// authorizer, and declares the logo's content type.
+// authorizer, declares the logo's content type, and that POST / creates
+// (201).
 func (s *CRUD) ConfigureEntries(c *runtime.EntryConfig) {
 	c.Entry((*CRUD).GetServiceTest, runtime.NoAuth())
 	c.Entry((*CRUD).GetLogo, runtime.NoAuth(), runtime.ContentType("image/png"))
+	c.Entry((*CRUD).Post, runtime.Status(201))
 }
 
 // logo is a 16×16 PNG: a binary response.
@@ -113,7 +116,6 @@ func (s *CRUD) Post(ctx context.Context, in ItemInput) (Item, error) {
 	s.items[it.ID] = it
 	s.next++
 	s.mu.Unlock()
-	runtime.SetStatus(ctx, 201)
 	runtime.ResponseHeader(ctx).Set("Location", "/"+strconv.Itoa(it.ID))
 	return it, nil
 }
