@@ -33,6 +33,7 @@ func New() *Admin { return &Admin{} }
 // ConfigureEntries declares the HTML page's content type.
 func (a *Admin) ConfigureEntries(c *runtime.EntryConfig) {
 	c.Entry((*Admin).Get, runtime.ContentType("text/html; charset=utf-8"))
+	a.configureOpenAPI(c)
 }
 
 // Get renders the routes of the service as an HTML page.

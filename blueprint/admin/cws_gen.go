@@ -11,8 +11,10 @@ func init() {
 	cwsgen.Describe((*Admin)(nil), cwsgen.TypeInfo{
 		Doc: "Admin documents the service it is mounted in. Its entries are guarded by\nthe service's authorizer like any other.",
 		Methods: map[string]cwsgen.MethodInfo{
-			"Get":       {Doc: "Get renders the routes of the service as an HTML page.", Invoke: cwsgen.Invoke0VE((*Admin).Get)},
-			"GetRoutes": {Doc: "GetRoutes answers the routes of the service as JSON.", Invoke: cwsgen.Invoke0V((*Admin).GetRoutes)},
+			"Get":            {Doc: "Get renders the routes of the service as an HTML page.", Invoke: cwsgen.Invoke0VE((*Admin).Get)},
+			"GetOpenAPIJSON": {Doc: "GetOpenAPIJSON answers the OpenAPI 3.1 document of the service's entries\nin its stage (docs/openapi.md), as JSON: what `cws openapi` writes.", Invoke: cwsgen.Invoke0VE((*Admin).GetOpenAPIJSON)},
+			"GetOpenAPIYAML": {Doc: "GetOpenAPIYAML answers the OpenAPI document as YAML.", Invoke: cwsgen.Invoke0VE((*Admin).GetOpenAPIYAML)},
+			"GetRoutes":      {Doc: "GetRoutes answers the routes of the service as JSON.", Invoke: cwsgen.Invoke0V((*Admin).GetRoutes)},
 		},
 	})
 }
