@@ -56,7 +56,7 @@ func TestAdmin(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &desc); err != nil || r.Status != 200 {
 		t.Fatalf("routes: %d %s %v", r.Status, r.Body, err)
 	}
-	if desc.Service != "shop" || desc.Doc != "shop sells things." || desc.Stage != "dev" || len(desc.Routes) != 4 {
+	if desc.Service != "shop" || desc.Doc != "shop sells things." || desc.Stage != "dev" || len(desc.Routes) != 6 {
 		t.Errorf("description %+v", desc)
 	}
 
