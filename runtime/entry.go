@@ -39,6 +39,9 @@ type Route struct {
 	Active bool `json:"active"`
 	// ContentType is the declared response content type, if any.
 	ContentType string `json:"content_type,omitempty"`
+	// ContentTypes are the other content types the entry declares it may
+	// answer with, setting them itself (option ContentType).
+	ContentTypes []string `json:"content_types,omitempty"`
 	// CORS reports whether the entry answers cross-origin requests.
 	CORS bool `json:"cors,omitempty"`
 	// Statuses are the statuses the entry declares (option Status).
@@ -57,6 +60,7 @@ type entryOptions struct {
 	noCORS      bool
 	stages      []string
 	contentType string
+	others      []string
 	path        string
 	statuses    []int
 }
@@ -72,9 +76,11 @@ func Stages(stages ...string) EntryOption {
 
 // ContentType declares the content type of the entry's responses, e.g.
 // "image/png" for an entry returning []byte or an io.Reader, or
-// "text/html; charset=utf-8" for one returning a string.
-func ContentType(ct string) EntryOption {
-	return func(o *entryOptions) { o.contentType = ct }
+// "text/html; charset=utf-8" for one returning a string. others are the
+// content types the entry may set itself instead (with ResponseHeader),
+// declared so that its description (cws openapi) lists them.
+func ContentType(ct string, others ...string) EntryOption {
+	return func(o *entryOptions) { o.contentType, o.others = ct, others }
 }
 
 // Path gives the entry an explicit route template (relative to its
@@ -264,7 +270,7 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 		e.ownCORS, e.noCORS = o.cors, o.noCORS
 		e.Stages = o.stages
 		e.Active = len(o.stages) == 0 || slices.Contains(o.stages, stage)
-		e.ContentType = o.contentType
+		e.ContentType, e.ContentTypes = o.contentType, o.others
 		for _, code := range o.statuses {
 			if code < 200 || code > 599 || (code >= 300 && code < 400) {
 				return nil, nil, fmt.Errorf("%s: option Status: %d is not a success (2xx) or problem (4xx, 5xx) status", e.qualifiedName(), code)

@@ -18,7 +18,7 @@ type statuses struct{}
 func (statuses) ConfigureEntries(c *runtime.EntryConfig) {
 	c.Entry(statuses.PostThing, runtime.Status(201, 200, 409))
 	c.Entry(statuses.PutThing, runtime.Status(202))
-	c.Entry(statuses.DeleteThing, runtime.Status(409))
+	c.Entry(statuses.DeleteThing, runtime.Status(409), runtime.ContentType("text/plain", "text/html", "text/csv"))
 }
 
 func (statuses) PostThing(ctx context.Context, q struct{ Again bool }) (string, error) {
@@ -43,6 +43,9 @@ func TestStatusOption(t *testing.T) {
 		want := map[string][]int{"POST": {201, 200, 409}, "PUT": {202}, "DELETE": {409}}[r.Method]
 		if !reflect.DeepEqual(r.Statuses, want) {
 			t.Errorf("%s: Statuses %v, want %v", r.Method, r.Statuses, want)
+		}
+		if r.Method == "DELETE" && (r.ContentType != "text/plain" || !reflect.DeepEqual(r.ContentTypes, []string{"text/html", "text/csv"})) {
+			t.Errorf("DELETE: ContentType %q, others %q", r.ContentType, r.ContentTypes)
 		}
 	}
 	for _, bad := range []int{302, 100, 600} {
