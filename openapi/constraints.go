@@ -3,6 +3,8 @@ package openapi
 import (
 	"fmt"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -144,10 +146,60 @@ func (c constraints) apply(s *openapi3.SchemaRef, t reflect.Type) *openapi3.Sche
 	for _, e := range c.enum {
 		value.Enum = append(value.Enum, enumValue(e, t))
 	}
-	if len(c.enum) > 0 && value.Type != nil && value.Type.Includes(openapi3.TypeNull) {
+	// A JSON null decodes to the zero value: where the constraints refuse
+	// it (Validate does), null is no valid value either.
+	if c.zeroFails(t) {
+		dropNull(value)
+		if value != target && c.minItems != nil && *c.minItems > 0 {
+			dropNull(target)
+		}
+	} else if len(c.enum) > 0 && value.Type != nil && value.Type.Includes(openapi3.TypeNull) {
 		value.Enum = append(value.Enum, nil)
 	}
 	return s
+}
+
+// zeroFails reports whether the zero value of t (of a list's elements)
+// fails the constraints.
+func (c constraints) zeroFails(t reflect.Type) bool {
+	if c.required {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if c.minLength != nil && *c.minLength > 0 || c.format == "email" || c.format == "uri" || c.format == "date-time" {
+			return true
+		}
+		if c.pattern != "" {
+			if re, err := regexp.Compile(c.pattern); err == nil && !re.MatchString("") {
+				return true
+			}
+		}
+		return len(c.enum) > 0 && !slices.Contains(c.enum, "")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		switch {
+		case c.minimum != nil && *c.minimum > 0, c.maximum != nil && *c.maximum < 0,
+			c.exclusiveMin != nil && *c.exclusiveMin >= 0, c.exclusiveMax != nil && *c.exclusiveMax <= 0:
+			return true
+		}
+		return len(c.enum) > 0 && !slices.Contains(c.enum, "0")
+	}
+	return false
+}
+
+// dropNull takes null out of a schema's types.
+func dropNull(s *openapi3.Schema) {
+	if s.Type == nil || !s.Type.Includes(openapi3.TypeNull) {
+		return
+	}
+	var types openapi3.Types
+	for _, t := range *s.Type {
+		if t != openapi3.TypeNull {
+			types = append(types, t)
+		}
+	}
+	s.Type = &types
 }
 
 // concrete returns the schema a field's constraints go on: the schema

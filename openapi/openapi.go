@@ -89,10 +89,66 @@ func Document(ctx context.Context, app *runtime.App) (*openapi3.T, error) {
 				"Without it a guarded entry answers 401; a refused token 403.",
 		}}},
 	}
+	if len(g.schemas.extenders) > 0 {
+		var err error
+		if doc, err = extendSchemas(doc, g.schemas.extenders); err != nil {
+			return nil, fmt.Errorf("the OpenAPI document of %s: %w", desc.Service, err)
+		}
+	}
+	requireBodies(doc)
 	if err := doc.Validate(ctx); err != nil {
 		return nil, fmt.Errorf("the OpenAPI document of %s is not valid: %w", desc.Service, err)
 	}
 	return doc, nil
+}
+
+// requireBodies marks a JSON body required when its absence is refused: an
+// entry without a body gets its keywords unset, as from {}, so the body is
+// required when {} fails its schema.
+func requireBodies(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+				continue
+			}
+			if err := mt.Schema.Value.VisitJSON(map[string]any{}, openapi3.EnableJSONSchema2020()); err != nil {
+				op.RequestBody.Value.Required = true
+			}
+		}
+	}
+}
+
+// extendSchemas lets the types that extend their schemas change their
+// components, then loads the document again (which resolves the
+// references they wrote).
+func extendSchemas(doc *openapi3.T, extenders map[string]SchemaExtender) (*openapi3.T, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	components, _ := m["components"].(map[string]any)
+	schemas, _ := components["schemas"].(map[string]any)
+	for name, ext := range extenders {
+		if s, ok := schemas[name].(map[string]any); ok {
+			ext.ExtendJSONSchema(s)
+		}
+	}
+	if b, err = json.Marshal(m); err != nil {
+		return nil, err
+	}
+	out, err := openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		return nil, fmt.Errorf("after the types' ExtendJSONSchema: %w", err)
+	}
+	return out, nil
 }
 
 // JSON encodes the document, indented.
@@ -453,6 +509,39 @@ func (g *generator) successes(op *openapi3.Operation, r runtime.Route) {
 // resultContent is the content of the entry's successful answers, as the
 // runtime renders its result (runtime/render.go).
 func (g *generator) resultContent(r runtime.Route) openapi3.Content {
+	str := openapi3.NewSchemaRef("", &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeString}})
+	content := g.declaredContent(r, str)
+	// The content types the entry may set itself, beside: the same
+	// schema (a string for text; none for bytes).
+	var same *openapi3.MediaType
+	for _, mt := range content {
+		same = mt
+	}
+	text := r.Signature.Render == runtime.RenderText || r.Signature.Render == runtime.RenderDynamic
+	for _, other := range r.ContentTypes {
+		if _, ok := content[other]; !ok {
+			content[other] = same
+			if text {
+				content[other] = textMedia(other)
+			}
+		}
+	}
+	return content
+}
+
+// textMedia is the media type of a string answered as ct: a string for
+// text/*; any for others (a YAML or JSON text is a document, not a JSON
+// string).
+func textMedia(ct string) *openapi3.MediaType {
+	if strings.HasPrefix(ct, "text/") {
+		return &openapi3.MediaType{Schema: openapi3.NewSchemaRef("", &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeString}})}
+	}
+	return &openapi3.MediaType{}
+}
+
+// declaredContent is the content of the entry's result as the runtime
+// renders it, in its declared (or default) content type.
+func (g *generator) declaredContent(r runtime.Route, str *openapi3.SchemaRef) openapi3.Content {
 	sig := r.Signature
 	ct := func(def string) string {
 		if r.ContentType != "" {
@@ -460,10 +549,10 @@ func (g *generator) resultContent(r runtime.Route) openapi3.Content {
 		}
 		return def
 	}
-	str := openapi3.NewSchemaRef("", &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeString}})
 	switch sig.Render {
 	case runtime.RenderText:
-		return openapi3.Content{ct("text/plain; charset=utf-8"): &openapi3.MediaType{Schema: str}}
+		t := ct("text/plain; charset=utf-8")
+		return openapi3.Content{t: textMedia(t)}
 	case runtime.RenderBinary:
 		return openapi3.Content{ct("application/octet-stream"): &openapi3.MediaType{}}
 	case runtime.RenderRawJSON:

@@ -56,6 +56,9 @@ type componentKey struct {
 type schemas struct {
 	byKey map[componentKey]*component
 	order []*component
+	// extenders are the components whose types extend their schemas, by
+	// name, once named.
+	extenders map[string]SchemaExtender
 }
 
 func newSchemas() *schemas {
@@ -86,6 +89,12 @@ func (g *schemas) components() openapi3.Schemas {
 		}
 		for _, r := range c.refs {
 			r.Ref = "#/components/schemas/" + name
+		}
+		if ext := extenderOf(c.key.t); ext != nil {
+			if g.extenders == nil {
+				g.extenders = map[string]SchemaExtender{}
+			}
+			g.extenders[name] = ext
 		}
 		out[name] = openapi3.NewSchemaRef("", c.schema)
 	}
@@ -122,10 +131,24 @@ func (g *schemas) json(t reflect.Type, dir direction, top bool) *openapi3.Schema
 			nullable = false // any value already includes null
 		}
 	}
+	if nullable && dir == decoded && t.Kind() == reflect.Struct && hasRequired(t) {
+		// null decodes to the zero struct, which lacks what it requires.
+		nullable = false
+	}
 	if nullable {
 		return orNull(s)
 	}
 	return s
+}
+
+// hasRequired reports whether a struct declares a required field.
+func hasRequired(t reflect.Type) bool {
+	for _, f := range jsonFields(t) {
+		if c, err := parseConstraints(f.sf); err == nil && c.required {
+			return true
+		}
+	}
+	return false
 }
 
 // orNull lets s be null too.
@@ -436,4 +459,27 @@ func stringable(t reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// SchemaExtender is implemented by struct types whose constraints span
+// fields, or go beyond the jsonschema tag: ExtendJSONSchema gets the type's
+// JSON Schema (a component of the document) as JSON's Go values
+// (map[string]any, []any, string, float64, bool) and changes it in place,
+// e.g. adds an anyOf for "one of these fields". Like the tag, it declares
+// what the type's Validate enforces. It needs no import: the method is all.
+type SchemaExtender interface {
+	ExtendJSONSchema(schema map[string]any)
+}
+
+var extenderType = reflect.TypeFor[SchemaExtender]()
+
+// extenderOf returns t's SchemaExtender, or nil.
+func extenderOf(t reflect.Type) SchemaExtender {
+	switch {
+	case t.Implements(extenderType):
+		return reflect.Zero(t).Interface().(SchemaExtender)
+	case reflect.PointerTo(t).Implements(extenderType):
+		return reflect.New(t).Interface().(SchemaExtender)
+	}
+	return nil
 }
