@@ -48,6 +48,15 @@ func New() *Profiler {
 	return &Profiler{timings: map[string]*timing{}, started: time.Now(), recent: map[string]*ring{DoorHTTP: {}, DoorEvents: {}}}
 }
 
+// ConfigureEntries declares what the OpenAPI document says of the
+// recordings: a 409 while another one runs, and the text a profile is with
+// ?debug=1.
+func (p *Profiler) ConfigureEntries(c *runtime.EntryConfig) {
+	c.Entry((*Profiler).GetProfile, runtime.Status(409))
+	c.Entry((*Profiler).GetTrace, runtime.Status(409))
+	c.Entry((*Profiler).Get_, runtime.ContentType("application/octet-stream", "text/plain; charset=utf-8"))
+}
+
 // Get lists the profiles this blueprint serves.
 func (p *Profiler) Get(ctx context.Context) string {
 	var b bytes.Buffer
@@ -66,7 +75,7 @@ func (p *Profiler) Get(ctx context.Context) string {
 type SecondsQuery struct {
 	// Seconds is how long to record (default 30 for a profile, 1 for a
 	// trace; at most MaxSeconds).
-	Seconds float64 `json:"seconds"`
+	Seconds float64 `json:"seconds" jsonschema:"minimum=0,maximum=300"`
 }
 
 func (q *SecondsQuery) duration(def float64) (time.Duration, error) {

@@ -25,7 +25,7 @@ type Reminder struct {
 // Alert is a raised alert.
 type Alert struct {
 	Level   string `json:"level"`
-	Message string `json:"message"`
+	Message string `json:"message" jsonschema:"required,minLength=1"`
 }
 
 // Invoice is an invoice of an order.
@@ -36,10 +36,11 @@ type Invoice struct {
 	Total    float64 `json:"total"`
 }
 
-// InvoiceInput is the body of POST /invoices.
+// InvoiceInput is the body of POST /invoices. Its jsonschema tags declare
+// to the OpenAPI document what Validate enforces.
 type InvoiceInput struct {
-	Order    string  `json:"order"`
-	Customer string  `json:"customer"`
+	Order    string  `json:"order" jsonschema:"required,minLength=1"`
+	Customer string  `json:"customer" jsonschema:"required,minLength=1"`
 	Total    float64 `json:"total"`
 }
 
@@ -100,6 +101,14 @@ func Services() ([]runtime.Option, *mail.Service, error) {
 		return nil, nil, err
 	}
 	return []runtime.Option{runtime.WithBlueprint("/templates", tpl), runtime.WithBlueprint("/mail", mailer)}, mailer, nil
+}
+
+// ConfigureEntries declares the statuses of the entries that create:
+// 201, and 200 for an invoice the order already has.
+func (o *Office) ConfigureEntries(c *runtime.EntryConfig) {
+	c.Entry((*Office).PostReminders, runtime.Status(201))
+	c.Entry((*Office).PostAlerts, runtime.Status(201))
+	c.Entry((*Office).PostInvoices, runtime.Status(200, 201))
 }
 
 // Reactors are the office's code reactors (see main.go).

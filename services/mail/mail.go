@@ -39,6 +39,8 @@ import (
 	"net/http"
 	"net/mail"
 	"os"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,9 +194,9 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 type Message struct {
 	// From is the sender (default: the configuration's).
 	From    string   `json:"from"`
-	To      []string `json:"to"`
-	Cc      []string `json:"cc"`
-	Bcc     []string `json:"bcc"`
+	To      []string `json:"to" jsonschema:"format=email"`
+	Cc      []string `json:"cc" jsonschema:"format=email"`
+	Bcc     []string `json:"bcc" jsonschema:"format=email"`
 	ReplyTo string   `json:"reply_to"`
 	Subject string   `json:"subject"`
 	// Text and HTML are the bodies: with both, a multipart/alternative.
@@ -209,6 +211,52 @@ type Message struct {
 	Headers map[string]string `json:"headers"`
 }
 
+// ExtendJSONSchema says in the OpenAPI document what build checks across
+// the fields of a message: a sender is an address or none (the default
+// sender), a recipient (to, cc or bcc), a body (text, html or a template),
+// headers that are not the mail's own.
+func (Message) ExtendJSONSchema(s map[string]any) {
+	props, _ := s["properties"].(map[string]any)
+	orNone := map[string]any{"anyOf": []any{
+		map[string]any{"type": "string", "format": "email"},
+		map[string]any{"const": ""}, map[string]any{"type": "null"},
+	}}
+	props["from"], props["reply_to"] = orNone, orNone
+	nonEmpty := func(field string, keyword string) any {
+		typ := map[string]string{"minItems": "array", "minLength": "string"}[keyword]
+		return map[string]any{"required": []any{field}, "properties": map[string]any{field: map[string]any{"type": typ, keyword: 1}}}
+	}
+	template := func(field string) any {
+		names := nonEmpty(field, "minLength").(map[string]any)
+		names["type"] = "object"
+		return map[string]any{"required": []any{"template"}, "properties": map[string]any{"template": names}}
+	}
+	var reservedNames []any
+	for h := range reserved {
+		var p strings.Builder
+		for _, r := range h {
+			if up := strings.ToUpper(string(r)); up != string(r) {
+				p.WriteString("[" + up + string(r) + "]")
+			} else {
+				p.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		reservedNames = append(reservedNames, map[string]any{"pattern": "^" + p.String() + "$"})
+	}
+	sort.Slice(reservedNames, func(i, j int) bool {
+		return reservedNames[i].(map[string]any)["pattern"].(string) < reservedNames[j].(map[string]any)["pattern"].(string)
+	})
+	props["headers"] = map[string]any{
+		"type":                 []any{"object", "null"},
+		"additionalProperties": map[string]any{"type": "string", "pattern": "^[^\r\n]*$"},
+		"propertyNames":        map[string]any{"pattern": "^[^: \r\n]*$", "not": map[string]any{"anyOf": reservedNames}},
+	}
+	s["allOf"] = []any{
+		map[string]any{"anyOf": []any{nonEmpty("to", "minItems"), nonEmpty("cc", "minItems"), nonEmpty("bcc", "minItems")}},
+		map[string]any{"anyOf": []any{nonEmpty("text", "minLength"), nonEmpty("html", "minLength"), template("text"), template("html")}},
+	}
+}
+
 // Template names the templates of a mail's bodies and their context.
 type Template struct {
 	Text    string         `json:"text"`
@@ -218,10 +266,10 @@ type Template struct {
 
 // Attachment is a file attached to a mail.
 type Attachment struct {
-	Filename    string `json:"filename"`
+	Filename    string `json:"filename" jsonschema:"required,pattern=^[^/\\\\\\r\\n]+$"`
 	ContentType string `json:"content_type"`
 	// Content is the file, base64-encoded.
-	Content string `json:"content"`
+	Content string `json:"content" jsonschema:"pattern=^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"`
 }
 
 // Sent is a sent mail: its Message-ID and recipients.
@@ -242,6 +290,17 @@ var reserved = map[string]bool{"from": true, "to": true, "cc": true, "bcc": true
 // fieldError is a mistake of a message, naming the field.
 func fieldError(field, format string, args ...any) error {
 	return runtime.Unprocessable("%s: %s", field, fmt.Sprintf(format, args...))
+}
+
+// renderError is a template's failure to render: the renderer's own
+// status when it has one (404 for a template that does not exist, as POST
+// /templates/render/{name} answers), else a mistake of the field (422).
+func renderError(field string, err error) error {
+	var sc interface{ StatusCode() int }
+	if errors.As(err, &sc) && sc.StatusCode() >= 400 && sc.StatusCode() < 500 {
+		return runtime.NewProblem(sc.StatusCode(), "%s: %v", field, err)
+	}
+	return fieldError(field, "%v", err)
 }
 
 // build makes the go-mail message of m, checking every field.
@@ -302,12 +361,12 @@ func (s *Service) build(ctx context.Context, m Message) (*gomail.Msg, []byte, er
 		var err error
 		if t.Text != "" {
 			if text, err = s.templates.Render(ctx, t.Text, t.Context); err != nil {
-				return nil, nil, fieldError("template.text", "%v", err)
+				return nil, nil, renderError("template.text", err)
 			}
 		}
 		if t.HTML != "" {
 			if html, err = s.templates.Render(ctx, t.HTML, t.Context); err != nil {
-				return nil, nil, fieldError("template.html", "%v", err)
+				return nil, nil, renderError("template.html", err)
 			}
 		}
 	}

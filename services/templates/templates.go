@@ -33,6 +33,7 @@ import (
 	"io"
 	"io/fs"
 	"mime"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -270,6 +271,9 @@ type NotFoundError struct{ Template string }
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("no template %s", e.Template) }
 
+// StatusCode makes a missing template a 404 wherever it is answered.
+func (e *NotFoundError) StatusCode() int { return http.StatusNotFound }
+
 // Render renders the template name with the context data.
 func (s *Service) Render(ctx context.Context, name string, data map[string]any) (string, error) {
 	c, err := s.compiled(ctx, name)
@@ -446,6 +450,15 @@ func normalize(v any) any {
 	return v
 }
 
+// ConfigureEntries declares the content types of the rendered text: its
+// name's (ContentType), text/plain by default, text/html for a page, any
+// other the name's extension says.
+func (s *Service) ConfigureEntries(c *runtime.EntryConfig) {
+	types := runtime.ContentType("text/plain; charset=utf-8", "text/html; charset=utf-8", "*/*")
+	c.Entry((*Service).PostRender_, types)
+	c.Entry((*Service).PostRender, types)
+}
+
 // PostRender_ is the entry POST /render/{name}: the body is the context
 // (a JSON object), the answer the rendered text.
 func (s *Service) PostRender_(ctx context.Context, name string, data map[string]any) (string, error) {
@@ -460,7 +473,7 @@ func (s *Service) PostRender_(ctx context.Context, name string, data map[string]
 // Inline is the body of POST /render.
 type Inline struct {
 	// Template is the template's source.
-	Template string `json:"template"`
+	Template string `json:"template" jsonschema:"required,minLength=1"`
 	// Context holds its variables.
 	Context map[string]any `json:"context"`
 	// Name names it, for its autoescaping and content type (optional).
