@@ -9,6 +9,10 @@ MAILPIT_VERSION     := v1.33.1
 JINJA2_VERSION      := 3.1.6
 JINJA2_PYTHON := $(BIN)/jinja2-$(JINJA2_VERSION)/bin/python
 MAILPIT     := $(BIN)/mailpit
+# Chromium drives the admin dashboard's browser test: the one on the PATH,
+# else Debian's package, which `make chromium` installs.
+CHROMIUM    ?= $(or $(shell command -v chromium 2>/dev/null),$(shell command -v chromium-browser 2>/dev/null),/usr/bin/chromium)
+SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 CFNLINT     := $(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/cfn-lint
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
@@ -16,7 +20,7 @@ ADDR        ?= 127.0.0.1:8080
 BENCH_COUNT ?= 10
 FUZZTIME    ?= 15s
 
-.PHONY: help run test lint unit integration localstack localstack-stop tools cws gen bench fuzz clean
+.PHONY: help run test lint unit integration localstack localstack-stop tools chromium screenshots cws gen bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,8 +38,8 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	$(STATICCHECK) -tags integration ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
-unit: tools ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint)
-	CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) $(GO) test -race -count=1 ./...
+unit: tools $(CHROMIUM) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium)
+	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -race -count=1 ./...
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
@@ -73,6 +77,15 @@ $(JINJA2_PYTHON):
 
 $(MAILPIT):
 	GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+chromium: $(CHROMIUM) ## install Chromium (Debian's chromium package) when it is missing, for the dashboard's browser test
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+screenshots: $(CHROMIUM) ## regenerate the dashboard's screenshots (docs/img/admin-*.png) in Chromium, against cws run ./examples/biz
+	CHROMIUM=$(CHROMIUM) CWS_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run '^TestAdminDashboard$$' ./cmd/cws
 
 $(BENCHSTAT):
 	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// EnvChromium names the Chromium binary of the browser test (make sets
+// it); EnvScreenshots, a directory where it writes the dashboard's
+// screenshots (make screenshots: docs/img).
+const (
+	EnvChromium    = "CHROMIUM"
+	EnvScreenshots = "CWS_SCREENSHOTS"
+)
+
+// chromium finds the browser: $CHROMIUM, else chromium on the PATH.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv(EnvChromium); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("no Chromium for the dashboard's browser test: `make chromium` installs it (apt-get install chromium), or set %s", EnvChromium)
+	return ""
+}
+
+// browser is a headless Chromium tab, and what its console said.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu       sync.Mutex
+	problems []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
+		chromedp.WindowSize(1360, 900), chromedp.Flag("lang", "en-US"))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx}
+	// Errors and warnings of the console, uncaught exceptions, and the
+	// browser log's errors (a failed request among them).
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning || m.IsException() {
+				b.mu.Lock()
+				b.problems = append(b.problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line))
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+// do runs actions, failing the test on an error.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v\nconsole: %v", what, err, b.consoleProblems())
+	}
+}
+
+// eval evaluates a JavaScript expression.
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// waitJS waits until a JavaScript expression is truthy and returns it.
+func waitJS[T any](b *browser, what, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Poll[T](expr, chromedp.WithPollingTimeout(20*time.Second),
+		chromedp.WithPollingInterval(200*time.Millisecond)))
+	if err != nil {
+		b.t.Fatalf("waiting for %s (%s): %v\nconsole: %v", what, expr, err, b.consoleProblems())
+	}
+	return v
+}
+
+func (b *browser) consoleProblems() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.problems)
+}
+
+// TestAdminDashboard drives the dashboard of examples/biz under cws run in
+// a real browser (headless Chromium): the page asks for the token and
+// loads without a console error or a request to another host; it lists
+// every route; "try it" posts an alert and reads it back; a refused
+// invocation appears among the dead letters with its reason, and its
+// redrive runs it again (the events door's calls show it twice, and it
+// comes back counted); the reactors and the workflow's diagram and
+// execution show. With CWS_SCREENSHOTS it writes the screenshots of
+// docs/admin.md, light and dark.
+func TestAdminDashboard(t *testing.T) {
+	const tok = "dev-token"
+	s := startRun(t, repoRoot, tok, "/alerts", "./examples/biz")
+	b := newBrowser(t)
+
+	// Orders: the invoicing workflow runs for each.
+	post := func(event string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.base+"/_cws/events", strings.NewReader(event))
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		req.Header.Set("Authorization", tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 202 {
+			t.Fatalf("posting %s: %v %v", event, resp, err)
+		}
+		resp.Body.Close()
+	}
+	for i, total := range []int{1200, 80, 340} {
+		post(fmt.Sprintf(`{"specversion":"1.0","id":"order-%d","source":"shop","type":"order.completed",`+
+			`"datacontenttype":"application/json","data":{"order":"A-%d","customer":"ann@example.com","total":%d}}`, i+1, i+1, total))
+	}
+
+	// The page asks for the token before anything else.
+	b.do("opening /admin", chromedp.Navigate(s.base+"/admin"), chromedp.WaitVisible(chromedp.CSS("#signin")))
+	if hidden := eval[bool](b, `document.getElementById('app').hidden`); !hidden {
+		t.Error("the dashboard shows before the token is given")
+	}
+	b.do("giving the token", chromedp.SetValue(chromedp.CSS("#token"), tok), chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
+	waitJS[bool](b, "the dashboard", `document.body.hasAttribute('data-ready')`)
+
+	// Every route, listed.
+	status, body, _ := s.do("GET", "/admin/routes", "", tok)
+	var desc struct {
+		Service string
+		Routes  []struct{ Method, Path string }
+	}
+	if err := json.Unmarshal([]byte(body), &desc); status != 200 || err != nil || len(desc.Routes) < 10 {
+		t.Fatalf("GET /admin/routes: %d %s %v", status, body, err)
+	}
+	var want []string
+	for _, r := range desc.Routes {
+		want = append(want, r.Method+" "+r.Path)
+	}
+	listed := eval[[]string](b, `[...document.querySelectorAll('#routes-body tr[data-route]')].map(tr => tr.dataset.route)`)
+	if !slices.Equal(listed, want) {
+		t.Errorf("the dashboard lists\n%v\nthe service has\n%v", listed, want)
+	}
+	if got := eval[string](b, `document.getElementById('service').textContent`); got != desc.Service {
+		t.Errorf("service %q, want %q", got, desc.Service)
+	}
+
+	// Try it: post an alert, then list the alerts.
+	tryIt := func(route, body string) (string, string, string) {
+		t.Helper()
+		form := `form[data-route="` + route + `"]`
+		b.do("opening try it of "+route, chromedp.Click(chromedp.CSS(`tr[data-route="`+route+`"] button.try-open`)),
+			chromedp.WaitVisible(chromedp.CSS(form)))
+		if body != "" {
+			b.do("filling the body", chromedp.SetValue(chromedp.CSS(form+` textarea[name=body]`), body))
+		}
+		b.do("sending "+route, chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+		sel := `document.querySelector('` + form + ` .answer [data-status]')`
+		status := waitJS[string](b, "the answer of "+route, sel+`?.dataset.status`)
+		ct := eval[string](b, `document.querySelector('`+form+` .answer [data-content-type]').dataset.contentType`)
+		text := eval[string](b, `document.querySelector('`+form+` .answer pre').textContent`)
+		return status, ct, text
+	}
+	if skeleton := func() string {
+		b.do("opening try it", chromedp.Click(chromedp.CSS(`tr[data-route="POST /alerts"] button.try-open`)))
+		defer b.do("closing try it", chromedp.Click(chromedp.CSS(`tr[data-route="POST /alerts"] button.try-open`)))
+		return eval[string](b, `document.querySelector('form[data-route="POST /alerts"] textarea[name=body]').value`)
+	}(); strings.Join(strings.Fields(skeleton), " ") != `{ "level": "", "message": "" }` {
+		t.Errorf("the body offered for POST /alerts: %s", skeleton)
+	}
+	st, ct, text := tryIt("POST /alerts", `{"level":"info","message":"from the browser"}`)
+	if st != "201" || ct != "application/json" || !strings.Contains(text, `"message": "from the browser"`) {
+		t.Errorf("POST /alerts answered %s %s %s", st, ct, text)
+	}
+	st, _, text = tryIt("GET /alerts", "")
+	if st != "200" || !strings.Contains(text, "from the browser") {
+		t.Errorf("GET /alerts answered %s %s", st, text)
+	}
+
+	// A dead letter: an invocation the entry refuses (422, an alert
+	// without a message), dead-lettered at once.
+	post(`{"specversion":"1.0","id":"no-message","source":"shop","type":"cws.invoke","subject":"POST /alerts",` +
+		`"datacontenttype":"application/json","data":{"level":"info"}}`)
+	row := `document.querySelector('#deadletters-body tr[data-event-id="no-message"]')`
+	b.do("refreshing", chromedp.Click(chromedp.CSS("#refresh")))
+	waitJS[bool](b, "the dead letter", `(document.getElementById('refresh').click(), `+row+` !== null)`)
+	if reason := eval[string](b, row+`.querySelector('.reason').textContent`); reason != "POST /alerts answered 422: an alert needs a message" {
+		t.Errorf("the dead letter's reason: %q", reason)
+	}
+	if n := eval[string](b, row+`.dataset.redrives`); n != "0" {
+		t.Errorf("redrives before: %s", n)
+	}
+	waitJS[bool](b, "the refused call among the events door's", `document.querySelectorAll('#inv-events tr[data-target="POST /alerts"][data-status="422"]').length === 1`)
+	if got := eval[string](b, `document.querySelector('[data-card=deadletters] .n').textContent`); got != "1" {
+		t.Errorf("the dead letters' card says %s", got)
+	}
+
+	if dir := os.Getenv(EnvScreenshots); dir != "" {
+		screenshots(b, dir)
+	}
+
+	// Its redrive runs it again: refused again, it comes back counted.
+	b.do("redriving", chromedp.Click(chromedp.CSS(`#deadletters-body tr[data-event-id="no-message"] button.redrive`)))
+	waitJS[bool](b, "the dead letter back, redriven once", `(document.getElementById('refresh').click(), `+row+`?.dataset.redrives === '1')`)
+	waitJS[bool](b, "the second call", `document.querySelectorAll('#inv-events tr[data-target="POST /alerts"][data-status="422"]').length === 2`)
+
+	// The reactors, and the workflow with its diagram and execution.
+	if next := eval[string](b, `document.querySelector('#reactors-body tr[data-rule="reminder-standup"] td:last-child span').title`); next == "" {
+		t.Error("the reminder's next fire time is not shown")
+	} else if at, err := time.Parse(time.RFC3339, next); err != nil || at.Hour() != 9 || !at.After(time.Now()) {
+		t.Errorf("the reminder fires next at %s (%v)", next, err)
+	}
+	waitJS[bool](b, "the diagram", `document.querySelector('[data-diagram=invoicing] img')?.naturalWidth > 100`)
+	if st := eval[string](b, `document.querySelector('[data-workflow=invoicing] tr[data-execution="completed-orders-order-1"] .badge').textContent`); st != "SUCCEEDED" {
+		t.Errorf("the execution: %s", st)
+	}
+
+	// Nothing was fetched from another host, and the console is clean.
+	if others := eval[[]string](b, `performance.getEntriesByType('resource').map(e => e.name).filter(u => !u.startsWith(location.origin + '/') && !u.startsWith('blob:') && !u.startsWith('data:'))`); len(others) > 0 {
+		t.Errorf("requests to other hosts: %v", others)
+	}
+	if p := b.consoleProblems(); len(p) > 0 {
+		t.Errorf("console:\n%s", strings.Join(p, "\n"))
+	}
+	s.stop()
+}
+
+// screenshots writes the dashboard into dir: its top in light and dark,
+// and its parts (try it, invocations, workflows, dead letters) in light.
+func screenshots(b *browser, dir string) {
+	t := b.t
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	scheme := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+			_, err := cdp.Call(ctx, target, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: name}}})
+			return err
+		})
+	}
+	shoot := func(name string, a chromedp.Action[[]byte]) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		defer cancel()
+		png, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the try it of POST /alerts open, with its answer.
+	b.do("closing the other try its", chromedp.Evaluate[chromedp.Void](
+		`document.querySelectorAll('tr.try').forEach(tr => { if (!tr.querySelector('form[data-route="POST /alerts"]')) tr.remove(); })`))
+	for _, mode := range []string{"light", "dark"} {
+		b.do("switching to "+mode, scheme(mode), chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`), chromedp.Sleep(300*time.Millisecond))
+		shoot("admin-"+mode+".png", chromedp.CaptureScreenshot())
+	}
+	b.do("back to light", scheme("light"), chromedp.Sleep(300*time.Millisecond))
+	shoot("admin-try-it.png", chromedp.Screenshot(chromedp.CSS(`tr.try`)))
+	shoot("admin-invocations.png", chromedp.Screenshot(chromedp.CSS(`#invocations`)))
+	shoot("admin-workflows.png", chromedp.Screenshot(chromedp.CSS(`#workflows`)))
+	shoot("admin-dead-letters.png", chromedp.Screenshot(chromedp.CSS(`#deadletters`)))
+}
