@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +20,10 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/coworks-go/cws/blueprint/admin"
+	"github.com/coworks-go/cws/runtime"
+	cwshttp "github.com/coworks-go/cws/transport/http"
 )
 
 // EnvChromium names the Chromium binary of the browser test (make sets
@@ -293,4 +300,63 @@ func screenshots(b *browser, dir string) {
 	shoot("admin-invocations.png", chromedp.Screenshot(chromedp.CSS(`#invocations`)))
 	shoot("admin-workflows.png", chromedp.Screenshot(chromedp.CSS(`#workflows`)))
 	shoot("admin-dead-letters.png", chromedp.Screenshot(chromedp.CSS(`#deadletters`)))
+}
+
+// plain is a service without the CloudEvents doors or the profiler.
+type plain struct{}
+
+// GetHello greets.
+func (plain) GetHello(ctx context.Context) string { return "hello" }
+
+// TestAdminDashboardWithoutDoors: for a service with neither the
+// CloudEvents doors nor the profiler, the dashboard hides the sections
+// whose sources answer 404, and shows the routes; the only console
+// entries are the browser's notes of those 404s.
+func TestAdminDashboardWithoutDoors(t *testing.T) {
+	app, err := runtime.New(plain{}, runtime.WithBlueprint("/admin", admin.New()),
+		runtime.WithAuthorizer(runtime.TokenAuthorizer("t")), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cwshttp.NewHandler(app))
+	defer srv.Close()
+	b := newBrowser(t)
+	b.do("opening /admin", chromedp.Navigate(srv.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS("#signin")),
+		chromedp.SetValue(chromedp.CSS("#token"), "t"), chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
+	waitJS[bool](b, "the dashboard", `document.body.hasAttribute('data-ready')`)
+	shown := eval[[]string](b, `[...document.querySelectorAll('section.panel')].filter(s => !s.hidden).map(s => s.id)`)
+	if !slices.Equal(shown, []string{"routes", "links"}) {
+		t.Errorf("sections shown: %v, want routes and links", shown)
+	}
+	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].filter(a => !a.hidden).map(a => a.textContent)`)
+	if !slices.Equal(nav, []string{"Routes", "Links"}) {
+		t.Errorf("links shown: %v", nav)
+	}
+	if cards := eval[[]string](b, `[...document.querySelectorAll('[data-card]')].map(c => c.dataset.card)`); !slices.Equal(cards, []string{"routes"}) {
+		t.Errorf("cards: %v", cards)
+	}
+	if n := eval[int](b, `document.querySelectorAll('#links-body .profiles').length`); n != 0 {
+		t.Errorf("%d profile links without a profiler", n)
+	}
+	listed := eval[[]string](b, `[...document.querySelectorAll('#routes-body tr[data-route]')].map(tr => tr.dataset.route)`)
+	if !slices.Contains(listed, "GET /hello") {
+		t.Errorf("routes listed: %v", listed)
+	}
+	// The browser notes the 404s (which shows that the console is read),
+	// once: a section found absent is not asked again.
+	done := eval[string](b, `document.body.dataset.refreshes`)
+	b.do("refreshing", chromedp.Click(chromedp.CSS("#refresh")))
+	waitJS[bool](b, "a refresh", `document.body.dataset.refreshes > `+done)
+	notes := 0
+	for _, p := range b.consoleProblems() {
+		if !strings.Contains(p, "404") || !strings.Contains(p, "/_cws/") {
+			t.Errorf("console: %s", p)
+		}
+		if strings.Contains(p, "/_cws/deadletters") {
+			notes++
+		}
+	}
+	if notes != 1 {
+		t.Errorf("the browser noted %d 404s of /_cws/deadletters, want 1: %q", notes, b.consoleProblems())
+	}
 }

@@ -14,7 +14,7 @@
 
   let token = sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY) || '';
   const state = {
-    desc: null, profiler: {}, counts: {}, shown: {}, rendered: {}, diagrams: {}, timer: 0, busy: false,
+    desc: null, profiler: {}, counts: {}, shown: {}, absent: {}, rendered: {}, diagrams: {}, timer: 0, busy: false,
   };
 
   // el builds an element: attributes (on* are listeners), then children
@@ -295,6 +295,9 @@
   }
 
   async function section(id, load) {
+    // A source that answered 404 is not asked again until the page
+    // starts over.
+    if (state.absent[id]) return;
     const problem = $('#' + id + ' [data-problem]');
     try {
       await load();
@@ -302,6 +305,7 @@
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err.status === 404) {
+        state.absent[id] = true;
         show(id, false);
         return;
       }
@@ -425,8 +429,9 @@
     const body = $('#deadletters-body');
     const res = await api('/_cws/deadletters');
     if (res.status === 404) {
-      show('deadletters', false);
-      return;
+      const err = new Error('no dead letters here');
+      err.status = 404;
+      throw err;
     }
     show('deadletters', true);
     if (!res.ok) {
@@ -569,6 +574,8 @@
         section('deadletters', loadDeadLetters),
       ]);
       renderCards();
+      state.refreshes = (state.refreshes || 0) + 1;
+      document.body.setAttribute('data-refreshes', state.refreshes);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
     } finally {
@@ -598,6 +605,7 @@
     }
     state.desc = desc;
     state.rendered = {};
+    state.absent = {};
     state.profiler = {};
     for (const r of desc.routes) {
       if (r.blueprint !== 'profiler' || !r.active) continue;
