@@ -251,6 +251,14 @@ func TestAdminDashboard(t *testing.T) {
 		t.Errorf("the execution: %s", st)
 	}
 
+	// The OpenAPI document, read with the token, in the viewer.
+	b.do("opening the OpenAPI document", chromedp.Click(chromedp.CSS(`#links-body button[data-view="openapi.json"]`)))
+	doc := waitJS[string](b, "the OpenAPI document", `document.getElementById('viewer').open && document.getElementById('viewer-body').textContent.includes('"paths"') && document.getElementById('viewer-body').textContent`)
+	if !strings.Contains(doc, `"openapi": "3.1`) || !strings.Contains(doc, `"/alerts"`) {
+		t.Errorf("the OpenAPI document shown: %.300s", doc)
+	}
+	b.do("closing the viewer", chromedp.Click(chromedp.CSS(`#viewer-close`)))
+
 	// Nothing was fetched from another host, and the console is clean.
 	if others := eval[[]string](b, `performance.getEntriesByType('resource').map(e => e.name).filter(u => !u.startsWith(location.origin + '/') && !u.startsWith('blob:') && !u.startsWith('data:'))`); len(others) > 0 {
 		t.Errorf("requests to other hosts: %v", others)
