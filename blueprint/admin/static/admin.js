@@ -497,6 +497,9 @@
     $('#viewer-title').textContent = title;
     const pre = $('#viewer-body');
     pre.textContent = 'Loading…';
+    const save = $('#viewer-download');
+    save.onclick = null;
+    save.disabled = true;
     if (!dialog.open) dialog.showModal();
     try {
       const res = await api(path);
@@ -511,7 +514,8 @@
         try { text = JSON.stringify(JSON.parse(text), null, 2); } catch { /* as it came */ }
       }
       pre.textContent = text;
-      $('#viewer-download').onclick = () => download(new Blob([text], { type: ct || 'text/plain' }), filename);
+      save.onclick = () => download(new Blob([text], { type: ct || 'text/plain' }), filename);
+      save.disabled = false;
     } catch (err) {
       if (!(err instanceof AuthError)) pre.textContent = 'The request failed: ' + err.message;
       else dialog.close();
