@@ -96,7 +96,11 @@ func parseNumber(v string) (*float64, error) {
 	return &f, err
 }
 
-// apply sets the constraints on the schema of a field of Go type t.
+// apply sets the constraints on the schema of a field of Go type t and
+// returns it. The constraints are those of a value given: a field that is
+// not required may be left out, which Go cannot tell from its zero value,
+// so the zero value stays valid (and null, which decodes to it); where the
+// constraints refuse it (Validate does), a list's elements cannot be null.
 func (c constraints) apply(s *openapi3.SchemaRef, t reflect.Type) *openapi3.SchemaRef {
 	target := concrete(s)
 	if target == nil {
@@ -106,7 +110,9 @@ func (c constraints) apply(s *openapi3.SchemaRef, t reflect.Type) *openapi3.Sche
 		t = t.Elem()
 	}
 	value := target
+	list := false
 	if target.Type != nil && target.Type.Includes(openapi3.TypeArray) && target.Items != nil {
+		list = true
 		if c.minItems != nil {
 			target.MinItems = *c.minItems
 		}
@@ -146,25 +152,43 @@ func (c constraints) apply(s *openapi3.SchemaRef, t reflect.Type) *openapi3.Sche
 	for _, e := range c.enum {
 		value.Enum = append(value.Enum, enumValue(e, t))
 	}
-	// A JSON null decodes to the zero value: where the constraints refuse
-	// it (Validate does), null is no valid value either.
-	if c.zeroFails(t) {
-		dropNull(value)
-		if value != target && c.minItems != nil && *c.minItems > 0 {
-			dropNull(target)
-		}
-	} else if len(c.enum) > 0 && value.Type != nil && value.Type.Includes(openapi3.TypeNull) {
+	nullable := value.Type != nil && value.Type.Includes(openapi3.TypeNull)
+	if nullable && len(value.Enum) > 0 {
 		value.Enum = append(value.Enum, nil)
+	}
+	switch {
+	case !c.zeroFails(t):
+	case list:
+		// An element is given: null would be its zero value.
+		dropNull(value)
+		if i := slices.Index(value.Enum, any(nil)); i >= 0 {
+			value.Enum = slices.Delete(value.Enum, i, i+1)
+		}
+	case c.required:
+		dropNull(value)
+	default:
+		// Left out, the field is its zero value.
+		var zero any = ""
+		if t.Kind() != reflect.String {
+			zero = enumValue("0", t)
+		}
+		if len(value.Enum) > 0 {
+			value.Enum = append(value.Enum, zero)
+			return s
+		}
+		dropNull(value)
+		alternatives := openapi3.SchemaRefs{openapi3.NewSchemaRef("", value), openapi3.NewSchemaRef("", &openapi3.Schema{Enum: []any{zero}})}
+		if nullable {
+			alternatives = append(alternatives, openapi3.NewSchemaRef("", &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeNull}}))
+		}
+		return openapi3.NewSchemaRef("", &openapi3.Schema{AnyOf: alternatives})
 	}
 	return s
 }
 
 // zeroFails reports whether the zero value of t (of a list's elements)
-// fails the constraints.
+// fails the constraints of a value.
 func (c constraints) zeroFails(t reflect.Type) bool {
-	if c.required {
-		return true
-	}
 	switch t.Kind() {
 	case reflect.String:
 		if c.minLength != nil && *c.minLength > 0 || c.format == "email" || c.format == "uri" || c.format == "date-time" {
@@ -185,7 +209,7 @@ func (c constraints) zeroFails(t reflect.Type) bool {
 		}
 		return len(c.enum) > 0 && !slices.Contains(c.enum, "0")
 	}
-	return false
+	return c.required
 }
 
 // dropNull takes null out of a schema's types.

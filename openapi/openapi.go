@@ -398,7 +398,7 @@ func (g *generator) queryParams(r runtime.Route) openapi3.Parameters {
 		p := &openapi3.Parameter{In: openapi3.ParameterInQuery, Name: f.Name, Required: c.required}
 		setText(p, f.Type, g.schemas, false)
 		if p.Schema != nil {
-			c.apply(p.Schema, f.Type)
+			p.Schema = c.apply(p.Schema, f.Type)
 		}
 		out = append(out, &openapi3.ParameterRef{Value: p})
 	}
@@ -441,8 +441,7 @@ func (g *generator) requestBody(sig *runtime.Signature) (*openapi3.RequestBody, 
 					enc[f.Name] = &openapi3.Encoding{ContentType: "application/json"}
 				}
 			}
-			c.apply(s, f.Type)
-			form.Properties[f.Name] = s
+			form.Properties[f.Name] = c.apply(s, f.Type)
 			if c.required {
 				form.Required = append(form.Required, f.Name)
 				body.Required = true

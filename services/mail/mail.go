@@ -193,11 +193,11 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 // Message is a mail to send: the body of POST /send.
 type Message struct {
 	// From is the sender (default: the configuration's).
-	From    string   `json:"from"`
+	From    string   `json:"from" jsonschema:"format=email"`
 	To      []string `json:"to" jsonschema:"format=email"`
 	Cc      []string `json:"cc" jsonschema:"format=email"`
 	Bcc     []string `json:"bcc" jsonschema:"format=email"`
-	ReplyTo string   `json:"reply_to"`
+	ReplyTo string   `json:"reply_to" jsonschema:"format=email"`
 	Subject string   `json:"subject"`
 	// Text and HTML are the bodies: with both, a multipart/alternative.
 	Text string `json:"text"`
@@ -212,16 +212,10 @@ type Message struct {
 }
 
 // ExtendJSONSchema says in the OpenAPI document what build checks across
-// the fields of a message: a sender is an address or none (the default
-// sender), a recipient (to, cc or bcc), a body (text, html or a template),
-// headers that are not the mail's own.
+// the fields of a message: a recipient (to, cc or bcc), a body (text, html
+// or a template), headers that are not the mail's own.
 func (Message) ExtendJSONSchema(s map[string]any) {
 	props, _ := s["properties"].(map[string]any)
-	orNone := map[string]any{"anyOf": []any{
-		map[string]any{"type": "string", "format": "email"},
-		map[string]any{"const": ""}, map[string]any{"type": "null"},
-	}}
-	props["from"], props["reply_to"] = orNone, orNone
 	nonEmpty := func(field string, keyword string) any {
 		typ := map[string]string{"minItems": "array", "minLength": "string"}[keyword]
 		return map[string]any{"required": []any{field}, "properties": map[string]any{field: map[string]any{"type": typ, keyword: 1}}}
