@@ -6,6 +6,7 @@ STATICCHECK := $(BIN)/staticcheck
 BENCHSTAT   := $(BIN)/benchstat
 CFNLINT_VERSION     := 1.58.0
 MAILPIT_VERSION     := v1.33.1
+SCHEMATHESIS_VERSION := 4.32.5
 JINJA2_VERSION      := 3.1.6
 JINJA2_PYTHON := $(BIN)/jinja2-$(JINJA2_VERSION)/bin/python
 MAILPIT     := $(BIN)/mailpit
@@ -14,6 +15,7 @@ MAILPIT     := $(BIN)/mailpit
 CHROMIUM    ?= $(or $(shell command -v chromium 2>/dev/null),$(shell command -v chromium-browser 2>/dev/null),/usr/bin/chromium)
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 CFNLINT     := $(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/cfn-lint
+SCHEMATHESIS := $(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)/bin/schemathesis
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
 ADDR        ?= 127.0.0.1:8080
@@ -34,12 +36,12 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	$(GO) mod tidy -diff
 	cd bench && $(GO) mod tidy -diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet -tags integration ./...
-	$(STATICCHECK) -tags integration ./...
+	$(GO) vet -tags integration,cwsopenapi ./...
+	$(STATICCHECK) -tags integration,cwsopenapi ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 unit: tools $(CHROMIUM) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium)
-	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) $(GO) test -race -count=1 ./...
+	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -race -count=1 ./...
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
@@ -60,7 +62,7 @@ gen: cws ## regenerate the description files (cws_gen.go): the examples' service
 	$(BIN)/cws gen ./...
 	cd bench && $(BIN)/cws gen .Service
 
-tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) $(MAILPIT) ## install the pinned tools into bin/ (cfn-lint from PyPI, in a venv; Mailpit, a real SMTP server for the tests)
+tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) $(MAILPIT) $(SCHEMATHESIS) ## install the pinned tools into bin/ (cfn-lint and schemathesis from PyPI, in venvs; Mailpit, a real SMTP server for the tests)
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -74,6 +76,11 @@ $(JINJA2_PYTHON):
 	rm -rf $(BIN)/jinja2-$(JINJA2_VERSION)
 	python3 -m venv $(BIN)/jinja2-$(JINJA2_VERSION)
 	$(BIN)/jinja2-$(JINJA2_VERSION)/bin/pip install --quiet --disable-pip-version-check jinja2==$(JINJA2_VERSION)
+
+$(SCHEMATHESIS):
+	rm -rf $(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)
+	python3 -m venv $(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)
+	$(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
 
 $(MAILPIT):
 	GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)

@@ -374,8 +374,8 @@ func TestReactorsNeedTheDoors(t *testing.T) {
 // The examples' binaries link what their doors need: the HTTP-only crud
 // none of the event machinery nor AWS's SDK, the biz example both.
 func TestExamplesLinkTheirDoors(t *testing.T) {
-	deps := func(pkg string) string {
-		out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", pkg).Output()
+	deps := func(pkg string, tags ...string) string {
+		out, err := exec.Command("go", "list", "-deps", "-tags", strings.Join(append([]string{"lambda.norpc"}, tags...), ","), pkg).Output()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -383,10 +383,15 @@ func TestExamplesLinkTheirDoors(t *testing.T) {
 	}
 	crud := deps("./examples/crud")
 	for _, p := range []string{"github.com/aws/aws-sdk-go-v2", "github.com/cloudevents/sdk-go", "go.uber.org/zap",
-		"github.com/coworks-go/cws/events", "github.com/coworks-go/cws/async", "github.com/spf13/cobra", "github.com/testcontainers"} {
+		"github.com/coworks-go/cws/events", "github.com/coworks-go/cws/async", "github.com/spf13/cobra", "github.com/testcontainers",
+		"github.com/coworks-go/cws/openapi", "github.com/getkin/kin-openapi"} {
 		if strings.Contains(crud, p) {
 			t.Errorf("examples/crud links %s", p)
 		}
+	}
+	// The OpenAPI generator only in the binary cws openapi builds.
+	if described := deps("./examples/crud", "cwsopenapi"); !strings.Contains(described, "github.com/coworks-go/cws/openapi\n") {
+		t.Error("examples/crud built with -tags cwsopenapi does not link the generator")
 	}
 	biz := deps("./examples/biz")
 	for _, p := range []string{"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/coworks-go/cws/async", "github.com/coworks-go/cws/biz"} {
