@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	_ "embed"
 	"errors"
-	"image"
-	"image/color"
-	"image/png"
 	"slices"
 	"strconv"
 	"sync"
@@ -62,18 +59,10 @@ func (s *CRUD) ConfigureEntries(c *runtime.EntryConfig) {
 	c.Entry((*CRUD).Post, runtime.Status(201))
 }
 
-// logo is a 16×16 PNG: a binary response.
-var logo = func() []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
-	for x := range 16 {
-		for y := range 16 {
-			img.Set(x, y, color.RGBA{R: uint8(16 * x), G: 0x80, B: uint8(16 * y), A: 0xff})
-		}
-	}
-	var buf bytes.Buffer
-	_ = png.Encode(&buf, img)
-	return buf.Bytes()
-}()
+// logo is a 16×16 PNG (logo.png, a gradient): bytes that are not text.
+//
+//go:embed logo.png
+var logo []byte
 
 // GetLogo answers a PNG image: bytes that are not text, as every door must
 // carry them.
