@@ -110,9 +110,8 @@ func Main(service any, opts ...runtime.Option) {
 	err := Run(ctx, service, opts...)
 	stop()
 	if err != nil {
-		var cle *runtime.CommandLineError
 		switch {
-		case errors.As(err, &cle):
+		case isCommandLineError(err):
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		case os.Getenv(EnvMode) == "command":
@@ -132,7 +131,8 @@ func Main(service any, opts ...runtime.Option) {
 //   - under CWS_MODE=commands it prints the service's commands
 //     (runtime.Commander) as JSON; under CWS_MODE=command it runs the
 //     command its arguments name (os.Args[1], then the command's flags and
-//     arguments) with App.RunCommand, on stdin and stdout;
+//     arguments) on stdin and stdout (both built with -tags cwscommands,
+//     which links package command);
 //   - under CWS_MODE=invoke it answers the Lambda event read from stdin;
 //   - under another CWS_MODE, the Door that knows it runs it;
 //   - on AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs the Lambda loop;
@@ -181,13 +181,9 @@ func Run(ctx context.Context, service any, opts ...runtime.Option) error {
 		}
 		return writeJSON(os.Stdout, m)
 	case mode == "commands":
-		return writeJSON(os.Stdout, app.Commands())
+		return writeCommands(app, os.Stdout)
 	case mode == "command":
-		name, args := "", []string(nil)
-		if len(os.Args) > 1 {
-			name, args = os.Args[1], os.Args[2:]
-		}
-		return app.RunCommand(ctx, name, args, os.Stdin, os.Stdout)
+		return runCommand(ctx, app, os.Args[1:], os.Stdin, os.Stdout)
 	case mode == "openapi":
 		return writeOpenAPI(ctx, app, os.Stdout)
 	case mode == "invoke":

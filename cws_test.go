@@ -3,6 +3,7 @@ package cws_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -184,6 +185,14 @@ func TestRunModes(t *testing.T) {
 	_, errOut, err := run("CWS_MODE=frobnicate")
 	if err == nil || !strings.Contains(errOut, "unknown CWS_MODE") || !strings.Contains(errOut, "frobnicate") {
 		t.Errorf("unknown mode: %v %s", err, errOut)
+	}
+	// Built without -tags cwscommands, the binary has no command machinery.
+	for _, mode := range []string{"commands", "command"} {
+		out, errOut, err := run("CWS_MODE=" + mode)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || out != "" || !strings.Contains(errOut, "need the binary built with -tags cwscommands: run `cws do`") {
+			t.Errorf("CWS_MODE=%s without the tag: %v %q %s", mode, err, out, errOut)
+		}
 	}
 
 	// The local server stops cleanly on SIGTERM.
@@ -389,9 +398,22 @@ func TestExamplesLinkTheirDoors(t *testing.T) {
 			t.Errorf("examples/crud links %s", p)
 		}
 	}
-	// The OpenAPI generator only in the binary cws openapi builds.
+	// The OpenAPI generator only in the binary cws openapi builds, the
+	// command machinery (and the flag package) only in the one cws do
+	// builds.
 	if described := deps("./examples/crud", "cwsopenapi"); !strings.Contains(described, "github.com/coworks-go/cws/openapi\n") {
 		t.Error("examples/crud built with -tags cwsopenapi does not link the generator")
+	}
+	for _, p := range []string{"github.com/coworks-go/cws/command\n", "\nflag\n"} {
+		if strings.Contains(crud, p) {
+			t.Errorf("examples/crud links %s", strings.TrimSpace(p))
+		}
+	}
+	withCommands := deps("./examples/crud", "cwscommands")
+	for _, p := range []string{"github.com/coworks-go/cws/command\n", "\nflag\n"} {
+		if !strings.Contains(withCommands, p) {
+			t.Errorf("examples/crud built with -tags cwscommands does not link %s", strings.TrimSpace(p))
+		}
 	}
 	biz := deps("./examples/biz")
 	for _, p := range []string{"github.com/aws/aws-sdk-go-v2/service/sqs", "github.com/coworks-go/cws/async", "github.com/coworks-go/cws/biz"} {

@@ -300,10 +300,6 @@ func New(service any, opts ...Option) (*App, error) {
 		a.cors = a.cors || e.cors != nil
 	}
 
-	if _, err := a.commands(); err != nil {
-		return nil, err
-	}
-
 	a.handler = HandlerFunc(a.terminal)
 	mws = append(o.middleware, mws...)
 	for i := len(mws) - 1; i >= 0; i-- {

@@ -124,13 +124,13 @@ func generateFor(info *pkgInfo, warn io.Writer) error {
 }
 
 // build generates the description files of the package's services and
-// blueprints, then builds it into bin.
-func build(ctx context.Context, dir, pkg, bin string, warn io.Writer) (*pkgInfo, error) {
+// blueprints, then builds it into bin with flags given to go build.
+func build(ctx context.Context, dir, pkg, bin string, warn io.Writer, flags ...string) (*pkgInfo, error) {
 	info, err := listPackage(ctx, dir, pkg)
 	if err != nil {
 		return nil, err
 	}
-	return info, compile(ctx, dir, info, bin, warn, nil)
+	return info, compile(ctx, dir, info, bin, warn, nil, flags...)
 }
 
 // compile generates the description files of a listed main package's

@@ -9,8 +9,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/command"
 )
+
+// commandsTag is the build tag that links the command machinery (package
+// command, the flag package) into a service's binary (CWS_MODE=commands
+// and command): no service links it otherwise.
+const commandsTag = "cwscommands"
+
+// commandsBuild are the go build flags of the binary `cws do` runs.
+var commandsBuild = []string{"-tags", commandsTag}
 
 // newDoCmd is `cws do`: the service's own commands (runtime.Commander).
 // The verb is do, not run (cws run serves the service) nor exec (which
@@ -35,6 +43,10 @@ The flags of do come before NAME; everything after NAME is the command's:
 its flags (--help shows them), then its arguments. An unknown command or a
 flag the command refuses exits 2, a failing command 1, with the reason.
 
+The service's binary is built with the build tag cwscommands, which links
+the command machinery (package command, the flag package) into it for this
+run only: a binary built otherwise, as deployed, carries none.
+
   cws do ./examples/crud                      # list the commands
   cws do ./examples/crud seed --help          # the flags of seed
   cws do --stage prod . migrate --dry-run     # run migrate in stage prod`,
@@ -53,7 +65,7 @@ flag the command refuses exits 2, a failing command 1, with the reason.
 			if len(rest) == 0 {
 				return listCommands(cmd, dir, stageOf(stage), asJSON)
 			}
-			_, err := runModeArgs(cmd, dir, stageOf(stage), "command", rest, cmd.InOrStdin(), cmd.OutOrStdout())
+			_, err := runModeArgs(cmd, dir, stageOf(stage), "command", commandsBuild, rest, cmd.InOrStdin(), cmd.OutOrStdout())
 			var ee exitError
 			if errors.As(err, &ee) {
 				// The binary has said why on standard error.
@@ -70,11 +82,11 @@ flag the command refuses exits 2, a failing command 1, with the reason.
 
 // listCommands prints the commands of the service in dir.
 func listCommands(cmd *cobra.Command, dir, stage string, asJSON bool) error {
-	out, err := runMode(cmd, dir, stage, "commands", nil, nil)
+	out, err := runModeArgs(cmd, dir, stage, "commands", commandsBuild, nil, nil, nil)
 	if err != nil {
 		return err
 	}
-	var cmds []runtime.CommandInfo
+	var cmds []command.Info
 	if err := json.Unmarshal(out, &cmds); err != nil {
 		return fmt.Errorf("reading the commands of %s: %w", dir, err)
 	}
@@ -88,7 +100,7 @@ func listCommands(cmd *cobra.Command, dir, stage string, asJSON bool) error {
 
 // writeCommandList prints each command's name and first line of help, its
 // flags under it.
-func writeCommandList(w io.Writer, dir string, cmds []runtime.CommandInfo) error {
+func writeCommandList(w io.Writer, dir string, cmds []command.Info) error {
 	if len(cmds) == 0 {
 		_, err := fmt.Fprintln(w, "no commands (a service declares them with a Commands method)")
 		return err

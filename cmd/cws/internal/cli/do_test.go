@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/command"
 )
 
 func TestCommandList(t *testing.T) {
@@ -15,8 +15,8 @@ func TestCommandList(t *testing.T) {
 		t.Errorf("none: %v %q", err, b.String())
 	}
 	b.Reset()
-	err := writeCommandList(&b, "./svc", []runtime.CommandInfo{
-		{Name: "db:migrate", Help: "Migrate the database.\nMore for --help.", Flags: []runtime.FlagInfo{
+	err := writeCommandList(&b, "./svc", []command.Info{
+		{Name: "db:migrate", Help: "Migrate the database.\nMore for --help.", Flags: []command.Flag{
 			{Name: "dry-run", Type: "bool", Usage: "change nothing"},
 			{Name: "to", Type: "int", Default: "7", Usage: "the version"},
 		}},

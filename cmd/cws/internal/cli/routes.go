@@ -70,12 +70,13 @@ func describe(cmd *cobra.Command, pkg, stage string) (*runtime.Description, erro
 // to its environment, returning its stdout (or streaming it to out when out
 // is set).
 func runMode(cmd *cobra.Command, pkg, stage, mode string, stdin io.Reader, out io.Writer, extraEnv ...string) ([]byte, error) {
-	return runModeArgs(cmd, pkg, stage, mode, nil, stdin, out, extraEnv...)
+	return runModeArgs(cmd, pkg, stage, mode, nil, nil, stdin, out, extraEnv...)
 }
 
-// runModeArgs is runMode with args given to the binary (CWS_MODE=command
+// runModeArgs is runMode with buildFlags given to go build (`cws do`
+// builds with -tags cwscommands) and args to the binary (CWS_MODE=command
 // takes the command's name, flags and arguments).
-func runModeArgs(cmd *cobra.Command, pkg, stage, mode string, args []string, stdin io.Reader, out io.Writer, extraEnv ...string) ([]byte, error) {
+func runModeArgs(cmd *cobra.Command, pkg, stage, mode string, buildFlags, args []string, stdin io.Reader, out io.Writer, extraEnv ...string) ([]byte, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func runModeArgs(cmd *cobra.Command, pkg, stage, mode string, args []string, std
 		return nil, err
 	}
 	defer cleanup()
-	info, err := build(cmd.Context(), wd, pkg, bin, cmd.ErrOrStderr())
+	info, err := build(cmd.Context(), wd, pkg, bin, cmd.ErrOrStderr(), buildFlags...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package runtime_test
+package command_test
 
 import (
 	"bytes"
@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coworks-go/cws/command"
 	"github.com/coworks-go/cws/runtime"
 )
+
+const testToken = "test-token"
 
 // level is a flag.Value: "low" or "high".
 type level int
@@ -68,39 +71,6 @@ type tool struct {
 
 func (s *tool) Get(ctx context.Context) string { return "tool" }
 
-// GetGuarded needs the token.
-func (s *tool) GetGuarded(ctx context.Context) string { return "guarded" }
-
-// NameIn is the body of PostNames.
-type NameIn struct {
-	Name string `json:"name"`
-}
-
-// Validate refuses an empty name.
-func (in *NameIn) Validate() error {
-	if in.Name == "" {
-		return errors.New("name is required")
-	}
-	return nil
-}
-
-// PostNames echoes the name: 201.
-func (s *tool) PostNames(ctx context.Context, in NameIn) map[string]string {
-	runtime.SetStatus(ctx, 201)
-	runtime.ResponseHeader(ctx).Set("Location", "/names/"+in.Name)
-	return map[string]string{"name": in.Name}
-}
-
-// GetProdOnly exists in stage prod.
-func (s *tool) GetProdOnly(ctx context.Context) string { return "prod" }
-
-// GetFails fails with an internal error.
-func (s *tool) GetFails(ctx context.Context) error { return errors.New("secret cause") }
-
-func (s *tool) ConfigureEntries(c *runtime.EntryConfig) {
-	c.Entry((*tool).GetProdOnly, runtime.Stages("prod"))
-}
-
 func (s *tool) Commands() map[string]runtime.Command {
 	all := &allFlags{Name: "world", N: 3, Ratio: 0.5, Wait: time.Second, Tags: []string{"default"}, Count: 2, Level: 1, Skipped: "kept"}
 	return map[string]runtime.Command{
@@ -145,7 +115,7 @@ func newTool(t *testing.T, opts ...runtime.Option) (*tool, *runtime.App) {
 func TestCommandFlags(t *testing.T) {
 	s, app := newTool(t)
 	var out bytes.Buffer
-	err := app.RunCommand(context.Background(), "all", []string{
+	err := command.Run(context.Background(), app, "all", []string{
 		"--dry-run", "-name", "ann", "--n=7", "--big", "-9000000000", "--u", "4", "--u64", "18446744073709551615",
 		"--ratio", "2.5", "--wait", "1m30s", "--tag", "a", "--tag", "b", "--count", "5", "--level", "low",
 		"--since", "2026-01-02T03:04:05Z", "--addr", "10.0.0.1", "rest", "--name", "x",
@@ -162,7 +132,7 @@ func TestCommandFlags(t *testing.T) {
 	}
 
 	// Each run starts from the defaults, not from the last run's values.
-	if err := app.RunCommand(context.Background(), "all", nil, nil, &out); err != nil {
+	if err := command.Run(context.Background(), app, "all", nil, nil, &out); err != nil {
 		t.Fatal(err)
 	}
 	def := fmt.Sprintf("%+v args=%q", allFlags{Name: "world", N: 3, Ratio: 0.5, Wait: time.Second, Tags: []string{"default"}, Count: 2, Level: 1, Skipped: "kept"}, []string{})
@@ -176,7 +146,10 @@ func TestCommandFlags(t *testing.T) {
 
 func TestCommandsDescribed(t *testing.T) {
 	_, app := newTool(t)
-	cmds := app.Commands()
+	cmds, err := command.List(app)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var names []string
 	for _, c := range cmds {
 		names = append(names, c.Name)
@@ -184,7 +157,7 @@ func TestCommandsDescribed(t *testing.T) {
 	if !reflect.DeepEqual(names, []string{"all", "env", "fail"}) {
 		t.Fatalf("commands %q", names)
 	}
-	want := []runtime.FlagInfo{
+	want := []command.Flag{
 		{Name: "dry-run", Type: "bool", Usage: "change nothing"},
 		{Name: "name", Type: "string", Default: "world", Usage: "who"},
 		{Name: "n", Type: "int", Default: "3"},
@@ -211,7 +184,7 @@ func TestCommandHelp(t *testing.T) {
 	s, app := newTool(t)
 	for _, arg := range []string{"-h", "--help", "-help"} {
 		var out bytes.Buffer
-		if err := app.RunCommand(context.Background(), "all", []string{"--n", "1", arg}, nil, &out); err != nil {
+		if err := command.Run(context.Background(), app, "all", []string{"--n", "1", arg}, nil, &out); err != nil {
 			t.Fatalf("%s: %v", arg, err)
 		}
 		want := `Usage: all [flags] [args]
@@ -258,10 +231,10 @@ func TestCommandLineErrors(t *testing.T) {
 		{"all", []string{"--since", "yesterday"}, []string{`invalid value "yesterday" for flag -since`}},
 		{"all", []string{"--n"}, []string{"flag needs an argument: -n"}},
 	} {
-		err := app.RunCommand(context.Background(), tc.name, tc.args, nil, io.Discard)
-		var cle *runtime.CommandLineError
+		err := command.Run(context.Background(), app, tc.name, tc.args, nil, io.Discard)
+		var cle *command.LineError
 		if !errors.As(err, &cle) {
-			t.Errorf("%s %q: %v, want a *CommandLineError", tc.name, tc.args, err)
+			t.Errorf("%s %q: %v, want a *LineError", tc.name, tc.args, err)
 			continue
 		}
 		for _, w := range tc.want {
@@ -275,13 +248,13 @@ func TestCommandLineErrors(t *testing.T) {
 	}
 
 	// A service without commands says so.
-	plain, err := runtime.New(&Greeter{})
+	plain, err := runtime.New(&commandless{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = plain.RunCommand(context.Background(), "seed", nil, nil, io.Discard)
-	if !strings.Contains(fmt.Sprint(err), "greeter has no commands (a Commands method)") || len(plain.Commands()) != 0 {
-		t.Errorf("no commands: %v %v", err, plain.Commands())
+	err = command.Run(context.Background(), plain, "seed", nil, nil, io.Discard)
+	if cmds, lerr := command.List(plain); !strings.Contains(fmt.Sprint(err), "commandless has no commands (a Commands method)") || lerr != nil || len(cmds) != 0 {
+		t.Errorf("no commands: %v; listed %v %v", err, cmds, lerr)
 	}
 }
 
@@ -289,7 +262,7 @@ func TestCommandEnvAndErrors(t *testing.T) {
 	var logs bytes.Buffer
 	_, app := newTool(t, runtime.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	var out bytes.Buffer
-	if err := app.RunCommand(context.Background(), "env", []string{"a", "b"}, strings.NewReader("input"), &out); err != nil {
+	if err := command.Run(context.Background(), app, "env", []string{"a", "b"}, strings.NewReader("input"), &out); err != nil {
 		t.Fatal(err)
 	}
 	if want := "env in test, stdin \"input\", args [\"a\" \"b\"]\n"; out.String() != want {
@@ -299,21 +272,31 @@ func TestCommandEnvAndErrors(t *testing.T) {
 		t.Errorf("logs %q", logs.String())
 	}
 
-	err := app.RunCommand(context.Background(), "fail", nil, nil, io.Discard)
-	var cle *runtime.CommandLineError
+	err := command.Run(context.Background(), app, "fail", nil, nil, io.Discard)
+	var cle *command.LineError
 	if err == nil || err.Error() != "fail: cannot: unexpected EOF" || !errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &cle) {
 		t.Errorf("failing command: %v", err)
 	}
 }
 
-// badCommands is a service whose commands are declared wrong.
+// commandless is a service without commands.
+type commandless struct{}
+
+func (s *commandless) Get(ctx context.Context) string { return "" }
+
+// badCommands is a service whose commands are declared wrong; calls counts
+// the calls of Commands.
 type badCommands struct {
-	cmds map[string]runtime.Command
+	cmds  map[string]runtime.Command
+	calls int
 }
 
 func (s *badCommands) Get(ctx context.Context) string { return "" }
 
-func (s *badCommands) Commands() map[string]runtime.Command { return s.cmds }
+func (s *badCommands) Commands() map[string]runtime.Command {
+	s.calls++
+	return s.cmds
+}
 
 func TestCommandsChecked(t *testing.T) {
 	run := func(context.Context, *runtime.CommandEnv) error { return nil }
@@ -345,7 +328,7 @@ func TestCommandsChecked(t *testing.T) {
 		{"1st", runtime.Command{Run: run}, `command "1st": a command's name`},
 		{"seed data", runtime.Command{Run: run}, `command "seed data": a command's name`},
 		{"seed", runtime.Command{}, `command "seed": no Run function`},
-		{"seed", runtime.Command{Run: run, Flags: untagged{}}, `its Flags are a runtime_test.untagged, not a pointer to a struct`},
+		{"seed", runtime.Command{Run: run, Flags: untagged{}}, `its Flags are a command_test.untagged, not a pointer to a struct`},
 		{"seed", runtime.Command{Run: run, Flags: (*untagged)(nil)}, `not a pointer to a struct`},
 		{"seed", runtime.Command{Run: run, Flags: new(int)}, `not a pointer to a struct`},
 		{"seed", runtime.Command{Run: run, Flags: &untagged{}}, "field Count has no flag tag"},
@@ -355,86 +338,30 @@ func TestCommandsChecked(t *testing.T) {
 		{"seed", runtime.Command{Run: run, Flags: &badName{}}, `field N: flag name "-n"`},
 		{"seed", runtime.Command{Run: run, Flags: &ints{}}, "field IDs: a flag cannot be a []int"},
 	} {
-		_, err := runtime.New(&badCommands{cmds: map[string]runtime.Command{tc.name: tc.cmd}})
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "*runtime_test.badCommands") {
-			t.Errorf("%s %+v: %v, want %q", tc.name, tc.cmd, err, tc.want)
+		// runtime.New neither calls Commands nor checks them: listing
+		// them checks them all, and so does running any of them.
+		svc := &badCommands{cmds: map[string]runtime.Command{tc.name: tc.cmd, "good": {Run: run}}}
+		app, err := runtime.New(svc)
+		if err != nil || svc.calls != 0 {
+			t.Fatalf("New: %v, %d calls of Commands", err, svc.calls)
+		}
+		cmds, err := command.List(app)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "*command_test.badCommands") || cmds != nil {
+			t.Errorf("List %s %+v: %v, want %q", tc.name, tc.cmd, err, tc.want)
+		}
+		ran := command.Run(context.Background(), app, "good", nil, nil, io.Discard)
+		var le *command.LineError
+		if ran == nil || ran.Error() != err.Error() || errors.As(ran, &le) {
+			t.Errorf("Run good beside %s %+v: %v, want %v", tc.name, tc.cmd, ran, err)
 		}
 	}
 	for _, name := range []string{"seed", "db:migrate", "export-csv", "v2.report", "a_b"} {
-		if _, err := runtime.New(&badCommands{cmds: map[string]runtime.Command{name: {Run: run}}}); err != nil {
-			t.Errorf("%s: %v", name, err)
+		app, err := runtime.New(&badCommands{cmds: map[string]runtime.Command{name: {Run: run}}})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-func TestClient(t *testing.T) {
-	_, app := newTool(t)
-	ctx := context.Background()
-	c := app.Client()
-
-	// The client calls as the service itself: a guarded entry answers
-	// without a token.
-	resp, err := c.Do(ctx, "GET", "/guarded", nil)
-	if err != nil || resp.Status != 200 || string(resp.Body) != "guarded" {
-		t.Errorf("GET /guarded: %v %+v", err, resp)
-	}
-	var text string
-	if err := c.Call(ctx, "GET", "/guarded", nil, &text); err != nil || text != "guarded" {
-		t.Errorf("Call GET /guarded: %v %q", err, text)
-	}
-
-	// Bodies: a value encoded, raw JSON as it is; the answer's status and
-	// headers.
-	for _, body := range []any{NameIn{Name: "ann"}, []byte(`{"name":"ann"}`), map[string]string{"name": "ann"}} {
-		resp, err := c.Do(ctx, "POST", "/names", body)
-		if err != nil || resp.Status != 201 || resp.Header.Get("Location") != "/names/ann" || string(resp.Body) != `{"name":"ann"}` {
-			t.Errorf("POST /names %T: %v %+v", body, err, resp)
+		if cmds, err := command.List(app); err != nil || len(cmds) != 1 || cmds[0].Name != name {
+			t.Errorf("%s: %v %v", name, cmds, err)
 		}
-	}
-	var got map[string]string
-	if err := c.Call(ctx, "POST", "/names", NameIn{Name: "bob"}, &got); err != nil || got["name"] != "bob" {
-		t.Errorf("Call POST /names: %v %v", err, got)
-	}
-
-	// Errors: the entry's problem, found by errors.As.
-	for _, tc := range []struct {
-		method, target string
-		body           any
-		status         int
-		text           string
-	}{
-		{"POST", "/names", NameIn{}, 422, "POST /names: 422 Unprocessable Entity: name is required"},
-		{"GET", "/prod/only", nil, 404, "GET /prod/only: 404 Not Found: no route for GET /prod/only"},
-		{"GET", "/?x=1", nil, 422, "GET /?x=1: 422 Unprocessable Entity"},
-		{"GET", "/fails", nil, 500, "GET /fails: 500 Internal Server Error"},
-		{"DELETE", "/guarded", nil, 405, "DELETE /guarded: 405 Method Not Allowed"},
-	} {
-		err := c.Call(ctx, tc.method, tc.target, tc.body, nil)
-		var p *runtime.Problem
-		if !errors.As(err, &p) || p.Status != tc.status || !strings.HasPrefix(err.Error(), tc.text) {
-			t.Errorf("%s %s: %v, want %d %q", tc.method, tc.target, err, tc.status, tc.text)
-		}
-	}
-	if err := c.Call(ctx, "GET", "/fails", nil, nil); strings.Contains(err.Error(), "secret cause") {
-		t.Errorf("an internal error's cause reached the caller: %v", err)
-	}
-	var n int
-	if err := c.Call(ctx, "GET", "/guarded", nil, &n); err == nil || !strings.Contains(err.Error(), "the answer is not a *int") {
-		t.Errorf("undecodable answer: %v", err)
-	}
-	if _, err := c.Do(ctx, "POST", "/names", func() {}); err == nil || !strings.Contains(err.Error(), "encoding the body") {
-		t.Errorf("unencodable body: %v", err)
-	}
-	if _, err := c.Do(ctx, "POST", "/names", []byte("not json")); err != nil {
-		t.Fatal(err)
-	}
-	if resp, _ := c.Do(ctx, "POST", "/names", []byte("not json")); resp.Status != 400 {
-		t.Errorf("a raw body that is not JSON: %d", resp.Status)
-	}
-
-	// In stage prod the prod entry exists.
-	_, prod := newTool(t, runtime.WithStage("prod"))
-	if err := prod.Client().Call(ctx, "GET", "/prod/only", nil, &text); err != nil || text != "prod" {
-		t.Errorf("prod: %v %q", err, text)
 	}
 }

@@ -1,10 +1,11 @@
-package runtime_test
+package command_test
 
 import (
 	"context"
 	"fmt"
 	"os"
 
+	"github.com/coworks-go/cws/command"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -13,11 +14,20 @@ type Guestbook struct {
 	names []string
 }
 
-// PostSign signs the guestbook: 201 with the signature's number.
-func (g *Guestbook) PostSign(ctx context.Context, in NameIn) int {
+// SignIn is the body of PostSign.
+type SignIn struct {
+	Name string `json:"name"`
+}
+
+// PostSign signs the guestbook: 201 with the signature's number; a 422
+// without a name.
+func (g *Guestbook) PostSign(ctx context.Context, in SignIn) (int, error) {
+	if in.Name == "" {
+		return 0, runtime.Unprocessable("name is required")
+	}
 	g.names = append(g.names, in.Name)
 	runtime.SetStatus(ctx, 201)
-	return len(g.names)
+	return len(g.names), nil
 }
 
 // SignFlags are the flags of the sign command.
@@ -37,7 +47,7 @@ func (g *Guestbook) Commands() map[string]runtime.Command {
 				for range flags.Times {
 					var n int
 					// As the service itself: the authorizer is not asked.
-					if err := env.Client.Call(ctx, "POST", "/sign", NameIn{Name: flags.As}, &n); err != nil {
+					if err := env.Client.Call(ctx, "POST", "/sign", SignIn{Name: flags.As}, &n); err != nil {
 						return err
 					}
 					fmt.Fprintf(env.Stdout, "%s signed: signature %d\n", flags.As, n)
@@ -48,20 +58,25 @@ func (g *Guestbook) Commands() map[string]runtime.Command {
 	}
 }
 
-func ExampleCommand() {
+func Example() {
 	app, err := runtime.New(&Guestbook{})
 	if err != nil {
 		panic(err)
 	}
-	for _, c := range app.Commands() {
+	// What `cws do DIR` lists.
+	cmds, err := command.List(app)
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range cmds {
 		fmt.Print(c.Name, ": ", c.Help, "\n", c.FlagUsage())
 	}
 	// What `cws do DIR sign --times 2 --as ann` runs, in the service's binary.
-	if err := app.RunCommand(context.Background(), "sign", []string{"--times", "2", "--as", "ann"}, os.Stdin, os.Stdout); err != nil {
+	if err := command.Run(context.Background(), app, "sign", []string{"--times", "2", "--as", "ann"}, os.Stdin, os.Stdout); err != nil {
 		panic(err)
 	}
 	// The entry refuses an empty name: the command fails with its problem.
-	err = app.RunCommand(context.Background(), "sign", []string{"--as", ""}, os.Stdin, os.Stdout)
+	err = command.Run(context.Background(), app, "sign", []string{"--as", ""}, os.Stdin, os.Stdout)
 	fmt.Println(err)
 	// Output:
 	// sign: Sign the guestbook through POST /sign.
