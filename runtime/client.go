@@ -23,6 +23,21 @@ type Client struct {
 // Client returns a client of the App's entries.
 func (a *App) Client() *Client { return &Client{app: a} }
 
+// NewAuthorizedRequest returns a request for an entry called by the
+// program itself — a Client's call, an invocation event, a reactor's call
+// in process — marked Authorized: whoever made it (the binary itself, or
+// the door that authorized the event's sender) answers for it, so the
+// App does not ask its authorizer. path is escaped; body is JSON
+// (Content-Type application/json), or nil for none.
+func NewAuthorizedRequest(method, path, rawQuery string, body []byte) *Request {
+	req := &Request{Method: method, Path: path, RawQuery: rawQuery, Header: http.Header{}, Authorized: true}
+	if body != nil {
+		req.Body = bytes.NewReader(body)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
 // Do calls "METHOD target" (target is the escaped path, with its query
 // string) with body as its JSON body: nil for none, []byte or
 // json.RawMessage as they are, any other value encoded. It returns the
@@ -30,10 +45,8 @@ func (a *App) Client() *Client { return &Client{app: a} }
 // error is for a body that cannot be encoded or an answer that cannot be
 // read.
 func (c *Client) Do(ctx context.Context, method, target string, body any) (*Response, error) {
-	req := &Request{Method: method, Header: http.Header{}, Authorized: true}
-	req.Path, req.RawQuery, _ = strings.Cut(target, "?")
+	var raw []byte
 	if body != nil {
-		var raw []byte
 		switch b := body.(type) {
 		case []byte:
 			raw = b
@@ -45,10 +58,12 @@ func (c *Client) Do(ctx context.Context, method, target string, body any) (*Resp
 				return nil, fmt.Errorf("%s %s: encoding the body: %w", method, target, err)
 			}
 		}
-		req.Body = bytes.NewReader(raw)
-		req.Header.Set("Content-Type", "application/json")
+		if raw == nil {
+			raw = []byte{} // a nil []byte is an empty body, as it is
+		}
 	}
-	resp := c.app.Serve(ctx, req)
+	path, rawQuery, _ := strings.Cut(target, "?")
+	resp := c.app.Serve(ctx, NewAuthorizedRequest(method, path, rawQuery, raw))
 	data, err := resp.ReadBody()
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)

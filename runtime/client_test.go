@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -113,5 +114,22 @@ func TestClient(t *testing.T) {
 	prod := newCallee(t, runtime.WithStage("prod"))
 	if err := prod.Client().Call(ctx, "GET", "/prod/only", nil, &text); err != nil || text != "prod" {
 		t.Errorf("prod: %v %q", err, text)
+	}
+}
+
+func TestNewAuthorizedRequest(t *testing.T) {
+	req := runtime.NewAuthorizedRequest("POST", "/names", "x=1", []byte(`{"name":"ann"}`))
+	body, err := io.ReadAll(req.Body)
+	if err != nil || !req.Authorized || req.Method != "POST" || req.Path != "/names" || req.RawQuery != "x=1" ||
+		req.Header.Get("Content-Type") != "application/json" || string(body) != `{"name":"ann"}` {
+		t.Errorf("with a body: %+v %q %v", req, body, err)
+	}
+	req = runtime.NewAuthorizedRequest("GET", "/guarded", "", nil)
+	if req.Body != nil || req.Header == nil || req.Header.Get("Content-Type") != "" || !req.Authorized {
+		t.Errorf("without a body: %+v", req)
+	}
+	// Served without a token: the App does not ask its authorizer.
+	if resp := newCallee(t).Serve(context.Background(), req); resp.Status != 200 || string(resp.Body) != "guarded" {
+		t.Errorf("GET /guarded: %d %s", resp.Status, resp.Body)
 	}
 }

@@ -7,7 +7,6 @@
 package invoke
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -191,16 +190,12 @@ func (inv *Invocation) Request(traceparent string) *runtime.Request {
 
 // Request returns a runtime request for an entry called by the program
 // itself — an invocation event, a reactor's call in process — marked
-// authorized: the door it came through (IAM for queues and buses, the token
-// for the local events endpoint, the binary itself for a reactor) has
-// authorized its sender. body is JSON, or nil; traceparent carries the
-// trace on, or is empty.
+// authorized (runtime.NewAuthorizedRequest): the door it came through (IAM
+// for queues and buses, the token for the local events endpoint, the
+// binary itself for a reactor) has authorized its sender. body is JSON, or
+// nil; traceparent carries the trace on, or is empty.
 func Request(method, path, rawQuery string, body []byte, traceparent string) *runtime.Request {
-	req := &runtime.Request{Method: method, Path: path, RawQuery: rawQuery, Header: http.Header{}, Authorized: true}
-	if body != nil {
-		req.Body = bytes.NewReader(body)
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := runtime.NewAuthorizedRequest(method, path, rawQuery, body)
 	if traceparent != "" {
 		req.Header.Set("Traceparent", traceparent)
 	}
