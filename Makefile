@@ -42,6 +42,7 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 
 unit: tools $(CHROMIUM) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium)
 	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) $(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -tags cwsopenapi ./blueprint/admin/
 	cd bench && $(GO) test -race -count=1 ./...
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/coworks-go/cws/openapi"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -16,21 +15,16 @@ func (a *Admin) configureOpenAPI(c *runtime.EntryConfig) {
 }
 
 // GetOpenAPIJSON answers the OpenAPI 3.1 document of the service's entries
-// in its stage (docs/openapi.md), as JSON: what `cws openapi` writes.
+// in its stage (docs/openapi.md), as JSON: what `cws openapi` writes. The
+// generator is linked into binaries built with the build tag cwsopenapi,
+// as `cws run` and `cws openapi` build them; elsewhere (a deployed
+// function) it answers 501.
 func (a *Admin) GetOpenAPIJSON(ctx context.Context) (json.RawMessage, error) {
-	doc, err := openapi.Document(ctx, runtime.AppFrom(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return openapi.JSON(doc)
+	return openAPIJSON(ctx, runtime.AppFrom(ctx))
 }
 
 // GetOpenAPIYAML answers the OpenAPI document as YAML.
 func (a *Admin) GetOpenAPIYAML(ctx context.Context) (string, error) {
-	doc, err := openapi.Document(ctx, runtime.AppFrom(ctx))
-	if err != nil {
-		return "", err
-	}
-	b, err := openapi.YAML(doc)
+	b, err := openAPIYAML(ctx, runtime.AppFrom(ctx))
 	return string(b), err
 }

@@ -1,3 +1,5 @@
+//go:build cwsopenapi
+
 package admin_test
 
 import (

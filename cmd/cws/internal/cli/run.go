@@ -135,7 +135,9 @@ func (r *runner) rebuild(ctx context.Context, wd string) error {
 		return err
 	}
 	r.watch(info)
-	if err := compile(ctx, wd, info, bin, r.stderr, nil); err != nil {
+	// A development build: /admin/openapi.json serves the document (the
+	// generator is linked under the tag; deployed builds go without it).
+	if err := compile(ctx, wd, info, bin, r.stderr, nil, "-tags", openAPITag); err != nil {
 		return err
 	}
 	env, err := stageEnv(info.Dir, r.stage)
