@@ -12,7 +12,7 @@ func init() {
 		Doc: "Admin documents the service it is mounted in. Its entries are guarded by\nthe service's authorizer like any other, but the dashboard's page, which\nholds no data.",
 		Methods: map[string]cwsgen.MethodInfo{
 			"Get":            {Doc: "Get serves the dashboard (docs/admin.md). The page holds no data and\nneeds no token: its script asks for the token, and reads the routes,\ninvocations, reactors, workflows and dead letters with it.", Invoke: cwsgen.Invoke0V((*Admin).Get)},
-			"GetOpenAPIJSON": {Doc: "GetOpenAPIJSON answers the OpenAPI 3.1 document of the service's entries\nin its stage (docs/openapi.md), as JSON: what `cws openapi` writes.", Invoke: cwsgen.Invoke0VE((*Admin).GetOpenAPIJSON)},
+			"GetOpenAPIJSON": {Doc: "GetOpenAPIJSON answers the OpenAPI 3.1 document of the service's entries\nin its stage (docs/openapi.md), as JSON: what `cws openapi` writes. The\ngenerator is linked into binaries built with the build tag cwsopenapi,\nas `cws run` and `cws openapi` build them; elsewhere (a deployed\nfunction) it answers 501.", Invoke: cwsgen.Invoke0VE((*Admin).GetOpenAPIJSON)},
 			"GetOpenAPIYAML": {Doc: "GetOpenAPIYAML answers the OpenAPI document as YAML.", Invoke: cwsgen.Invoke0VE((*Admin).GetOpenAPIYAML)},
 			"GetRoutes":      {Doc: "GetRoutes answers the routes of the service as JSON.", Invoke: cwsgen.Invoke0V((*Admin).GetRoutes)},
 		},
