@@ -3,6 +3,8 @@ package runtime
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,8 +72,11 @@ func (c *CORS) check() error {
 			}
 			continue
 		}
-		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "*") > 1 ||
-			strings.Contains(o, "*") && !strings.Contains(o, "://*.") {
+		u, err := url.Parse(strings.Replace(o, "://*.", "://wildcard.", 1))
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Path != "" || u.RawQuery != "" ||
+			u.Fragment != "" || u.User != nil || strings.Contains(u.Host, "*") || strings.HasSuffix(o, "/") {
+			// A browser's Origin is scheme://host[:port]: a path or a
+			// slash would never match.
 			return errors.New("CORS: origin " + strconv.Quote(o) + " is not scheme://host[:port], scheme://*.domain or *")
 		}
 	}
@@ -118,13 +123,20 @@ func (c *CORS) decorate(h http.Header, origin string) {
 	}
 }
 
-// preflight answers a preflight of origin for a path serving methods.
-func (c *CORS) preflight(origin string, methods []string) *Response {
+// preflight answers a preflight of origin for a path serving methods, of
+// which corsMethods let origin call (a browser keeps the answer for each
+// method it lists).
+func (c *CORS) preflight(origin string, methods, corsMethods []string) *Response {
 	h := make(http.Header, 6)
 	c.decorate(h, origin)
-	allow := c.AllowMethods
-	if len(allow) == 0 {
-		allow = methods
+	allow := corsMethods
+	if len(c.AllowMethods) > 0 {
+		allow = nil
+		for _, m := range c.AllowMethods {
+			if slices.Contains(corsMethods, strings.ToUpper(m)) {
+				allow = append(allow, strings.ToUpper(m))
+			}
+		}
 	}
 	h.Set("Access-Control-Allow-Methods", strings.Join(allow, ", "))
 	headers := c.AllowHeaders
@@ -158,7 +170,16 @@ func (a *App) corsPreflight(req *Request) *Response {
 		h.Set("Vary", "Origin")
 		return &Response{Status: http.StatusNoContent, Header: h}
 	}
-	return e.cors.preflight(origin, methods)
+	// Only the methods whose entries let origin call: a browser caches each
+	// method listed, and would send an entry kept out of CORS (NoCORS, or
+	// another policy) without asking again.
+	corsMethods := make([]string, 0, len(methods))
+	for _, m := range methods {
+		if other, _ := a.router.lookup(m, req.Path, nil); other != nil && other.cors != nil && other.cors.allows(origin) {
+			corsMethods = append(corsMethods, m)
+		}
+	}
+	return e.cors.preflight(origin, methods, corsMethods)
 }
 
 // corsDecorate adds the CORS headers of the routed entry to an answer, or

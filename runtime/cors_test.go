@@ -27,7 +27,11 @@ func (corsShop) GetFail(ctx context.Context) (string, error) {
 	return "", runtime.NotFound("no such thing")
 }
 
+// DeleteItems is kept out of CORS: no page of another origin may send it.
+func (corsShop) DeleteItems(ctx context.Context) string { return "deleted" }
+
 func (corsShop) ConfigureEntries(c *runtime.EntryConfig) {
+	c.Entry((corsShop).DeleteItems, runtime.NoCORS())
 	c.Entry((corsShop).GetPublic, runtime.NoAuth(), runtime.EntryCORS(runtime.CORS{AllowOrigins: []string{"*"}}))
 	c.Entry((corsShop).GetInternal, runtime.NoCORS())
 }
@@ -89,9 +93,20 @@ func TestCORSPreflight(t *testing.T) {
 		}
 	}
 
+	// DELETE /items is kept out: a preflight of GET does not list it (the
+	// browser would cache it, and send DELETE unasked).
+	r = expect(t, app, preflight("/items", "https://app.example.com", "GET"), http.StatusNoContent, "")
+	if got := r.header.Get("Access-Control-Allow-Methods"); got != "GET, HEAD, POST" {
+		t.Errorf("Allow-Methods %q, want the CORS entries' methods only", got)
+	}
+	if got := r.header.Get("Allow"); got != "DELETE, GET, HEAD, POST" {
+		t.Errorf("Allow %q", got)
+	}
+
 	// A method the path does not serve, an entry kept out: no CORS headers.
 	for _, c := range []call{
 		preflight("/items/7", "https://app.example.com", "DELETE"),
+		preflight("/items", "https://app.example.com", "DELETE"),
 		preflight("/internal", "https://app.example.com", "GET"),
 	} {
 		if r := do(t, app, c); r.header.Get("Access-Control-Allow-Origin") != "" {
@@ -132,7 +147,8 @@ func TestCORSActualRequests(t *testing.T) {
 		{withOrigin(call{method: "GET", target: "/items/notanint"}, origin), 422, origin},
 		// No entry serves it: the service's policy.
 		{withOrigin(call{method: "GET", target: "/nope"}, origin), 404, origin},
-		{withOrigin(call{method: "DELETE", target: "/items"}, origin), 405, origin},
+		{withOrigin(call{method: "PUT", target: "/items"}, origin), 405, origin},
+		{withOrigin(call{method: "DELETE", target: "/items"}, origin), 200, ""},
 		{withOrigin(call{method: "GET", target: "/items", token: "-"}, origin), 401, origin},
 		{withOrigin(call{method: "GET", target: "/items"}, "https://evil.test"), 200, ""},
 		{withOrigin(call{method: "GET", target: "/internal"}, origin), 200, ""},
@@ -155,7 +171,7 @@ func TestCORSActualRequests(t *testing.T) {
 
 	// The routes say which entries answer cross-origin requests.
 	for _, rt := range app.Routes() {
-		if want := rt.Entry != "GetInternal"; rt.CORS != want {
+		if want := rt.Entry != "GetInternal" && rt.Entry != "DeleteItems"; rt.CORS != want {
 			t.Errorf("route %s %s: CORS %v, want %v", rt.Method, rt.Path, rt.CORS, want)
 		}
 	}
@@ -183,6 +199,10 @@ func TestCORSRefusedPolicies(t *testing.T) {
 		{AllowOrigins: []string{"app.example.com"}},
 		{AllowOrigins: []string{"https://*.*.example.com"}},
 		{AllowOrigins: []string{"https://app*.example.com"}},
+		{AllowOrigins: []string{"https://app.example.com/"}},
+		{AllowOrigins: []string{"https://app.example.com/path"}},
+		{AllowOrigins: []string{"https://user@app.example.com"}},
+		{AllowOrigins: []string{"ftp://app.example.com"}},
 	} {
 		_, err := runtime.New(corsShop{}, runtime.WithCORS(c))
 		if err == nil || !strings.Contains(err.Error(), "CORS") {

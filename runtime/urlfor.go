@@ -70,7 +70,13 @@ func (a *App) URLFor(name string, params ...any) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("URLFor %s: parameter %s: %w", name, e.Params[i], err)
 		}
-		b.WriteString(url.PathEscape(s))
+		if s == "." || s == ".." {
+			// Clients resolve dot segments away: escaped, they stay a value.
+			s = strings.Repeat("%2E", len(s))
+		} else {
+			s = url.PathEscape(s)
+		}
+		b.WriteString(s)
 		i++
 	}
 	if len(query) > 0 {

@@ -25,6 +25,7 @@ func (linked) GetLinks(ctx context.Context) ([]string, error) {
 		{"GetContent__", []any{"a b", "x/y?#"}},
 		{"manager.GetDashboard_", []any{42, url.Values{"tab": {"last week"}}}},
 		{"GetDay_", []any{time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}},
+		{"GetContent__", []any{"..", "."}},
 	} {
 		u, err := runtime.URLFor(ctx, l.name, l.params...)
 		if err != nil {
@@ -44,7 +45,7 @@ func TestURLFor(t *testing.T) {
 
 	// Built in an entry: escaped, through the door's base path.
 	r := do(t, app, call{method: "GET", target: "/links"})
-	want := `["/content/a%20b/x%2Fy%3F%23","/manager/dashboard/42?tab=last+week","/day/2026-11-30T00:00:00Z"]`
+	want := `["/content/a%20b/x%2Fy%3F%23","/manager/dashboard/42?tab=last+week","/day/2026-11-30T00:00:00Z","/content/%2E%2E/%2E"]`
 	if r.status != 200 || strings.TrimSpace(r.text()) != want {
 		t.Fatalf("links: %d %s, want %s", r.status, r.body, want)
 	}
