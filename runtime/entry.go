@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"reflect"
 	goruntime "runtime"
@@ -278,6 +279,11 @@ func buildEntries(recv any, prefix, blueprint, stage string) ([]*entry, []string
 			if e.status == 0 && code < 300 {
 				e.status = code
 			}
+		}
+		if e.status == http.StatusNoContent && e.hasVal {
+			// A 204 has no body: the value would be dropped by net/http and
+			// sent by the Lambda doors.
+			return nil, nil, fmt.Errorf("%s: option Status: 204 answers no body, and the entry returns a value (return nothing or only an error, or declare another 2xx first)", e.qualifiedName())
 		}
 		e.Statuses = o.statuses
 		path := entryPath(words, e.Params)

@@ -54,7 +54,23 @@ func TestStatusOption(t *testing.T) {
 			t.Errorf("Status(%d): %v", bad, err)
 		}
 	}
+	// A 204 has no body: fine for an entry without a value, refused for one
+	// with.
+	if _, err := runtime.New(&badStatus{204}); err != nil {
+		t.Errorf("Status(204) of an entry without a value: %v", err)
+	}
+	if _, err := runtime.New(&valued204{}); err == nil || !strings.Contains(err.Error(), "204 answers no body") {
+		t.Errorf("Status(204) of an entry with a value: %v", err)
+	}
 }
+
+type valued204 struct{}
+
+func (*valued204) ConfigureEntries(c *runtime.EntryConfig) {
+	c.Entry((*valued204).GetThing, runtime.Status(204))
+}
+
+func (*valued204) GetThing(ctx context.Context) string { return "body" }
 
 type badStatus struct{ code int }
 
