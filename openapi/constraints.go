@@ -43,7 +43,15 @@ func parseConstraints(sf reflect.StructField) (constraints, error) {
 	if !ok || tag == "" {
 		return c, nil
 	}
-	for _, item := range strings.Split(tag, ",") {
+	for rest := tag; rest != ""; {
+		// A pattern takes the rest of the tag: a regular expression has
+		// commas of its own ({1,3}). Write it last.
+		var item string
+		if strings.HasPrefix(rest, "pattern=") {
+			item, rest = rest, ""
+		} else {
+			item, rest, _ = strings.Cut(rest, ",")
+		}
 		k, v, hasValue := strings.Cut(item, "=")
 		if k == "required" && !hasValue {
 			c.required = true

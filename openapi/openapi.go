@@ -59,6 +59,9 @@ func Document(ctx context.Context, app *runtime.App) (*openapi3.T, error) {
 			continue
 		}
 		op, err := g.operation(r)
+		if err == nil {
+			err = g.schemas.err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s %s (%s): %w", r.Method, r.Path, r.Entry, err)
 		}
@@ -393,7 +396,7 @@ func (g *generator) queryParams(r runtime.Route) openapi3.Parameters {
 		sf := sig.Keywords.FieldByIndex(f.Index)
 		c, err := parseConstraints(sf)
 		if err != nil {
-			panic(fmt.Errorf("%s.%s: %w", sig.Keywords, sf.Name, err))
+			g.schemas.fail(fmt.Errorf("%s.%s: %w", sig.Keywords, sf.Name, err))
 		}
 		p := &openapi3.Parameter{In: openapi3.ParameterInQuery, Name: f.Name, Required: c.required}
 		setText(p, f.Type, g.schemas, false)
@@ -458,9 +461,10 @@ func (g *generator) requestBody(sig *runtime.Signature) (*openapi3.RequestBody, 
 	} else {
 		s = g.schemas.json(sig.Keywords, decoded, true)
 		for _, f := range sig.Fields {
-			c, err := parseConstraints(sig.Keywords.FieldByIndex(f.Index))
+			sf := sig.Keywords.FieldByIndex(f.Index)
+			c, err := parseConstraints(sf)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s.%s: %w", sig.Keywords, sf.Name, err)
 			}
 			body.Required = body.Required || c.required
 		}

@@ -573,3 +573,55 @@ func check(t *testing.T, v validator.Validator, base string, x exchange) {
 		}
 	}
 }
+
+// badTags has a malformed constraint tag in its query and one in its body.
+type badTags struct{}
+
+func (badTags) GetThings(ctx context.Context, q struct {
+	Limit int `json:"limit" jsonschema:"minimum"`
+}) string {
+	return ""
+}
+
+type badBody struct {
+	Code string `json:"code" jsonschema:"required,lengthy=3"`
+}
+
+type badBodyTags struct{}
+
+func (badBodyTags) PostThings(ctx context.Context, in badBody) string { return in.Code }
+
+// A malformed tag is an error naming the field, not a panic; a pattern
+// keeps its commas.
+func TestConstraintTags(t *testing.T) {
+	for want, svc := range map[string]any{"Limit": badTags{}, "badBody.Code": badBodyTags{}} {
+		app, err := runtime.New(svc, runtime.WithStage("dev"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = openapi.Document(context.Background(), app)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "jsonschema") {
+			t.Errorf("%T: %v, want an error naming %s", svc, err, want)
+		}
+	}
+	app, err := runtime.New(patterned{}, runtime.WithStage("dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi.Document(context.Background(), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := openapi.JSON(doc)
+	if !strings.Contains(string(b), `"pattern": "^[A-Z]{1,3}(,[A-Z]{1,3})*$"`) && !strings.Contains(string(b), `"pattern":"^[A-Z]{1,3}(,[A-Z]{1,3})*$"`) {
+		t.Errorf("the pattern lost its commas:\n%s", b)
+	}
+}
+
+type patterned struct{}
+
+type patternInput struct {
+	Code string `json:"code" jsonschema:"required,minLength=1,pattern=^[A-Z]{1,3}(,[A-Z]{1,3})*$"`
+}
+
+func (patterned) PostCodes(ctx context.Context, in patternInput) string { return in.Code }

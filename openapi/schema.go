@@ -59,6 +59,15 @@ type schemas struct {
 	// extenders are the components whose types extend their schemas, by
 	// name, once named.
 	extenders map[string]SchemaExtender
+	// err is the first bad constraint tag met: Document answers it.
+	err error
+}
+
+// fail records the first error met while writing schemas.
+func (g *schemas) fail(err error) {
+	if g.err == nil {
+		g.err = err
+	}
 }
 
 func newSchemas() *schemas {
@@ -422,7 +431,7 @@ func (g *schemas) object(t reflect.Type, dir direction) *openapi3.Schema {
 		}
 		c, err := parseConstraints(f.sf)
 		if err != nil {
-			panic(fmt.Errorf("%s.%s: %w", t, f.sf.Name, err))
+			g.fail(fmt.Errorf("%s.%s: %w", t, f.sf.Name, err))
 		}
 		if dir == decoded && c.required {
 			// A required field's null would leave it zero, which its
