@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/coworks-go/cws/blueprint/admin"
+	"github.com/coworks-go/cws/blueprint/profiler"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 )
@@ -367,4 +368,56 @@ func TestAdminDashboardWithoutDoors(t *testing.T) {
 	if notes != 1 {
 		t.Errorf("the browser noted %d 404s of /_cws/deadletters, want 1: %q", notes, b.consoleProblems())
 	}
+}
+
+// TestAdminDashboardBehindAStage: deployed behind an API Gateway stage, the
+// page is /dev/admin and the service's paths are under /dev; API Gateway
+// answers anything else 403 "Missing Authentication Token". The dashboard
+// finds the prefix and calls the routes, the profiler and try-it under it.
+func TestAdminDashboardBehindAStage(t *testing.T) {
+	app, err := runtime.New(plain{}, runtime.WithBlueprint("/admin", admin.New()), runtime.WithBlueprint("/profiler", profiler.New()),
+		runtime.WithAuthorizer(runtime.TokenAuthorizer("t")), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := cwshttp.NewHandler(app)
+	var outside sync.Map // paths asked outside the stage
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/dev/"); ok {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = "/"+rest, ""
+			service.ServeHTTP(w, r2)
+			return
+		}
+		outside.Store(r.URL.Path, true)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"message":"Missing Authentication Token"}`)
+	}))
+	defer srv.Close()
+	b := newBrowser(t)
+	b.do("opening /dev/admin", chromedp.Navigate(srv.URL+"/dev/admin"), chromedp.WaitVisible(chromedp.CSS("#signin")),
+		chromedp.SetValue(chromedp.CSS("#token"), "t"), chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
+	waitJS[bool](b, "the dashboard", `document.body.hasAttribute('data-ready')`)
+
+	// Try it: GET /hello, sent to /dev/hello.
+	form := `form[data-route="GET /hello"]`
+	b.do("opening try it of GET /hello", chromedp.Click(chromedp.CSS(`tr[data-route="GET /hello"] button.try-open`)),
+		chromedp.WaitVisible(chromedp.CSS(form)))
+	b.do("sending it", chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+	status := waitJS[string](b, "the answer", `document.querySelector('`+form+` .answer [data-status]')?.dataset.status`)
+	if text := eval[string](b, `document.querySelector('`+form+` .answer pre').textContent`); status != "200" || !strings.Contains(text, "hello") {
+		t.Errorf("try-it answered %s %q", status, text)
+	}
+	// The profiler's invocations show the call, read under /dev too.
+	waitJS[bool](b, "the invocations", `!document.getElementById('invocations').hidden && document.getElementById('invocations').textContent.includes('/hello')`)
+	if eval[bool](b, `!document.getElementById('signin').hidden`) {
+		t.Error("the page asked for the token again")
+	}
+	outside.Range(func(k, _ any) bool {
+		if k != "/favicon.ico" {
+			t.Errorf("the dashboard asked %s, outside the stage", k)
+		}
+		return true
+	})
 }

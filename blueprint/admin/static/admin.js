@@ -6,7 +6,14 @@
 (() => {
   'use strict';
 
+  // base is the page's path; root the prefix of the service's own paths
+  // the client uses (an API Gateway stage: /dev), found once the routes
+  // say where the page is mounted.
   const base = location.pathname.replace(/\/+$/, '');
+  let root = '';
+  // at is the URL of a path: the page's own (base/...) as it is, a
+  // service path (/_cws/..., a route) under root.
+  const at = (path) => (path === base || path.startsWith(base + '/') ? path : root + path);
   const TOKEN_KEY = 'cws-admin-token';
   const AUTO_MS = 5000;
   const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -41,7 +48,7 @@
   async function api(path, opts = {}) {
     const headers = new Headers(opts.headers || {});
     if (token) headers.set('Authorization', token);
-    const res = await fetch(path, { ...opts, headers });
+    const res = await fetch(at(path), { ...opts, headers });
     if (res.status === 401 || res.status === 403) {
       const detail = await problemDetail(res);
       askToken(res.status === 403
@@ -242,7 +249,7 @@
       const t0 = performance.now();
       answer.replaceChildren(el('div', { class: 'none' }, 'Sending…'));
       try {
-        const res = await fetch(target(), opts);
+        const res = await fetch(at(target()), opts);
         const took = performance.now() - t0;
         const ct = res.headers.get('Content-Type') || '';
         const meta = el('div', { class: 'meta' }, statusBadge(res.status), el('span', {}, res.statusText),
@@ -562,7 +569,7 @@
         type: 'button', class: 'profiles', onclick: () => view('Profile ' + n, named(n) + '?debug=1', n + '.txt'),
       }, n)),
       el('button', { type: 'button', class: 'profiles', onclick: (ev) => fetchDownload(named('profile') + '?seconds=10', 'cpu.pprof', ev.target) }, 'CPU profile, 10 s (download)'),
-      el('pre', { class: 'profiles' }, 'curl -H "Authorization: $TOKEN" -o cpu.pprof ' + location.origin + named('profile') +
+      el('pre', { class: 'profiles' }, 'curl -H "Authorization: $TOKEN" -o cpu.pprof ' + location.origin + at(named('profile')) +
         '?seconds=30\ngo tool pprof -http=: cpu.pprof'));
   }
 
@@ -607,6 +614,8 @@
       if (!(err instanceof AuthError)) askToken('The routes did not load: ' + err.message);
       return;
     }
+    const page = desc.routes.find((r) => r.blueprint === 'admin' && r.entry === 'Get' && r.method === 'GET');
+    if (page && page.path !== '/' && base.endsWith(page.path)) root = base.slice(0, base.length - page.path.length);
     state.desc = desc;
     state.rendered = {};
     state.absent = {};
