@@ -48,8 +48,11 @@ const (
 	// EnvLogLevel is the log level: debug, info, warn or error.
 	EnvLogLevel = "CWS_LOG_LEVEL"
 	// EnvMode is set by the cws command line: "routes" prints the routes as
-	// JSON, "invoke" answers one Lambda event read from stdin, "command"
-	// runs a command of the service; a Door may take more (ModeRunner).
+	// JSON, "manifest" the service's manifest (cws deploy), "invoke" answers
+	// one Lambda event read from stdin, "openapi" prints the OpenAPI
+	// document (-tags cwsopenapi), "commands" lists the service's commands
+	// and "command" runs one (-tags cwscommands); a Door may take more
+	// (ModeRunner).
 	EnvMode = "CWS_MODE"
 )
 

@@ -108,8 +108,10 @@ type DeadLetter struct {
 // RedriveRequest is the body of POST /_cws/deadletters/redrive: the id of
 // one dead letter, or all of them.
 type RedriveRequest struct {
-	ID  string `json:"id,omitempty"`
-	All bool   `json:"all,omitempty"`
+	// ID names the dead letter to redrive.
+	ID string `json:"id,omitempty"`
+	// All redrives every dead letter (ID is then ignored).
+	All bool `json:"all,omitempty"`
 }
 
 // Redriven is the answer of a redrive: the ids of the dead letters sent
@@ -159,7 +161,9 @@ func LocalDeadLetterEndpoints(app *runtime.App, q, dlq *memory.Queue) map[string
 			if err := send(r, q, m); err != nil {
 				// What could not be sent stays a dead letter.
 				for _, back := range taken[i:] {
-					_, _ = dlq.Send(r.Context(), memory.Outgoing{Body: back.Body, Event: back.Event, Attributes: back.Attributes})
+					if _, err := dlq.Send(r.Context(), memory.Outgoing{Body: back.Body, Event: back.Event, Attributes: back.Attributes}); err != nil {
+						app.Logger().ErrorContext(r.Context(), "a dead letter could not be put back", "id", back.ID, "error", err)
+					}
 				}
 				writeProblem(w, r, runtime.NewProblem(http.StatusServiceUnavailable, "redriving %s: %v", m.ID, err))
 				return

@@ -25,8 +25,11 @@ import (
 // Info describes a command: what `cws do DIR` lists, and the binary prints
 // under CWS_MODE=commands.
 type Info struct {
-	Name  string `json:"name"`
-	Help  string `json:"help,omitempty"`
+	// Name is the command's name, as cws do takes it.
+	Name string `json:"name"`
+	// Help is the command's help text; its first line is its summary.
+	Help string `json:"help,omitempty"`
+	// Flags are the command's flags, in the order of their fields.
 	Flags []Flag `json:"flags"`
 }
 

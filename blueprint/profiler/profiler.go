@@ -230,14 +230,20 @@ const RecentInvocations = 50
 
 // Invocation is one routed request the profiler timed.
 type Invocation struct {
-	At     time.Time `json:"at"`
-	Door   string    `json:"door"`
-	Method string    `json:"method"`
+	// At is when the request arrived.
+	At time.Time `json:"at"`
+	// Door is DoorHTTP or DoorEvents.
+	Door string `json:"door"`
+	// Method is the request's method.
+	Method string `json:"method"`
 	// Target is the request's path and query; Path the route's template.
-	Target     string  `json:"target"`
-	Path       string  `json:"path"`
-	Entry      string  `json:"entry"`
-	Status     int     `json:"status"`
+	Target string `json:"target"`
+	Path   string `json:"path"`
+	// Entry is the entry's name (blueprint.Method for a blueprint's).
+	Entry string `json:"entry"`
+	// Status is the answer's status.
+	Status int `json:"status"`
+	// DurationMS is how long the answer took, in milliseconds.
 	DurationMS float64 `json:"duration_ms"`
 }
 
@@ -298,7 +304,11 @@ func (p *Profiler) remember(req *runtime.Request, entry string, start time.Time,
 		door = DoorEvents
 	}
 	target := req.Path
-	if req.RawQuery != "" {
+	switch {
+	case req.Query != nil && len(req.Query) > 0:
+		// API Gateway REST events hand the query over decoded.
+		target += "?" + req.Query.Encode()
+	case req.RawQuery != "":
 		target += "?" + req.RawQuery
 	}
 	inv := Invocation{At: start.UTC(), Door: door, Method: req.Method, Target: target, Path: req.Route.Path, Entry: entry,

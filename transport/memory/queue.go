@@ -472,15 +472,19 @@ func (q *Queue) DeadLetter(_ context.Context, d queue.Delivery, reason string) e
 // Waiting is a message waiting in a queue: sent, not received or back
 // from flight (Queue.Waiting, Queue.Take).
 type Waiting struct {
+	// ID is the message's id in this queue.
 	ID string
 	// Body is the message's body, written from its event when it carries
 	// one.
 	Body string
 	// Event is the CloudEvent the message carries as it is, or nil (the
 	// body is then all there is; memory.Decode reads it).
-	Event      *event.Event
+	Event *event.Event
+	// Attributes are the message's attributes (a dead letter's reason and
+	// source among them).
 	Attributes map[string]string
-	GroupID    string
+	// GroupID is its FIFO message group, empty on a standard queue.
+	GroupID string
 	// SentAt is when it was sent to this queue; ReceiveCount how many
 	// times this queue delivered it.
 	SentAt       time.Time
