@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/spf13/cobra"
@@ -63,43 +61,17 @@ the same document at /admin/openapi.json and /admin/openapi.yaml).`,
 // openAPIOf builds pkg with the generator linked in and returns the JSON
 // document it writes under CWS_MODE=openapi, once checked.
 func openAPIOf(cmd *cobra.Command, pkg, stage string) ([]byte, error) {
-	wd, err := os.Getwd()
+	out, err := runModeArgs(cmd, pkg, stage, "openapi", []string{"-tags", openAPITag}, nil, nil, nil, cws.EnvLogLevel+"=error")
 	if err != nil {
-		return nil, err
-	}
-	info, err := listPackage(cmd.Context(), wd, pkg)
-	if err != nil {
-		return nil, err
-	}
-	bin, cleanup, err := tempBin()
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	if err := compile(cmd.Context(), wd, info, bin, cmd.ErrOrStderr(), nil, "-tags", openAPITag); err != nil {
-		return nil, err
-	}
-	env, err := stageEnv(info.Dir, stage)
-	if err != nil {
-		return nil, err
-	}
-	c := exec.CommandContext(cmd.Context(), bin)
-	c.Env = append(env, cws.EnvMode+"=openapi", cws.EnvLogLevel+"=error")
-	var stdout bytes.Buffer
-	c.Stdout, c.Stderr = &stdout, cmd.ErrOrStderr()
-	if err := c.Run(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return nil, exitError{code: ee.ExitCode(), msg: fmt.Sprintf("%s exited with status %d", info.ImportPath, ee.ExitCode())}
-		}
 		return nil, err
 	}
 	// The service checked its document; check what arrived.
-	doc, err := openapi3.NewLoader().LoadFromData(stdout.Bytes())
+	doc, err := openapi3.NewLoader().LoadFromData(out)
 	if err == nil {
 		err = doc.Validate(cmd.Context())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("the OpenAPI document of %s: %w", info.ImportPath, err)
+		return nil, fmt.Errorf("the OpenAPI document of %s: %w", pkg, err)
 	}
-	return stdout.Bytes(), nil
+	return out, nil
 }
