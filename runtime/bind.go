@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Where a keyword parameter was read.
@@ -449,6 +451,71 @@ var nullBody = ParamError{Name: "", In: inBody, Detail: "the body is JSON null, 
 // isJSONNull reports whether body is the JSON null.
 func isJSONNull(body []byte) bool {
 	return string(bytes.TrimSpace(body)) == "null"
+}
+
+// checkJSONText refuses a JSON body that encoding/json would change without
+// a word: invalid UTF-8, and \u escapes of lone UTF-16 surrogates, both of
+// which it replaces with U+FFFD. The body is a 400 that names the problem.
+func checkJSONText(body []byte) error {
+	if !utf8.Valid(body) {
+		n := 0
+		for n < len(body) {
+			r, size := utf8.DecodeRune(body[n:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			n += size
+		}
+		return BadRequest("malformed JSON body: invalid UTF-8 at byte %d", n)
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		// A backslash only appears in a string; the decoder refuses it
+		// anywhere else.
+		if i+1 < len(body) && body[i+1] != 'u' {
+			i++
+			continue
+		}
+		r, ok := hexRune(body, i+2)
+		if !ok {
+			continue // a syntax error the decoder reports
+		}
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xdc00:
+			if r2, ok := hexRune(body, i+8); ok && i+7 < len(body) && body[i+6] == '\\' && body[i+7] == 'u' && r2 >= 0xdc00 && r2 <= 0xdfff {
+				i += 11
+				continue
+			}
+			return BadRequest("malformed JSON body: \\u%04x at byte %d is a lone UTF-16 surrogate, not a character", r, i)
+		case utf16.IsSurrogate(r):
+			return BadRequest("malformed JSON body: \\u%04x at byte %d is a lone UTF-16 surrogate, not a character", r, i)
+		}
+		i += 5
+	}
+	return nil
+}
+
+// hexRune reads the four hex digits of a \u escape at body[at:].
+func hexRune(body []byte, at int) (rune, bool) {
+	if at+4 > len(body) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range body[at : at+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // checkJSONEnd rejects data after the JSON value.

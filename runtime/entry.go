@@ -482,6 +482,9 @@ func (e *entry) bind(st *callState, body []byte, kind bodyKind, boundary string,
 		src := pairSource{raw: req.RawQuery, values: req.Query}
 		err = e.kw.pairs(kw, src, inQuery, errs)
 	case kind == bodyJSON:
+		if err := checkJSONText(body); err != nil {
+			return reflect.Value{}, err
+		}
 		err = e.kw.json(kw, body, errs)
 	case kind == bodyForm:
 		if looksLikeJSON(body) {
