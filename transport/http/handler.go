@@ -49,8 +49,40 @@ func NewHandler(app *runtime.App, opts ...HandlerOption) *Handler {
 	return h
 }
 
+// MaxHeaderBytes is the limit on the request line and header values of a
+// request, API Gateway's: "total combined size of request line and header
+// values", 10,240 bytes, for REST and HTTP APIs alike. A larger request is
+// a 431 locally as it is refused deployed.
+const MaxHeaderBytes = 10240
+
+// headerBytes counts a request as API Gateway does: the request line and
+// the header values (Host included).
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + len(r.Host)
+	for _, vs := range r.Header {
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return n
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.TransferEncoding) > 0 {
+		// net/http drops the Content-Length of a chunked request, so a
+		// request with both (smuggling: the bytes after the chunked body
+		// are a second request to a server that reads the length) cannot
+		// be told apart: as RFC 9112 section 6.3 asks of a server that
+		// reads such a request by its chunks, the connection is closed
+		// after the answer and the bytes after the body are never read.
+		w.Header().Set("Connection", "close")
+	}
+	if n := headerBytes(r); n > MaxHeaderBytes {
+		WriteResponse(w, runtime.ProblemResponse(runtime.NewProblem(http.StatusRequestHeaderFieldsTooLarge,
+			"the request line and header values are %d bytes, over API Gateway's limit of %d", n, MaxHeaderBytes), r.URL.Path))
+		return
+	}
 	if ep, ok := h.endpoints[r.URL.Path]; ok {
 		ep.ServeHTTP(w, r)
 		return
@@ -124,15 +156,30 @@ func WriteResponse(w http.ResponseWriter, resp *runtime.Response) {
 type Option func(*serverOptions)
 
 type serverOptions struct {
-	shutdownTimeout time.Duration
-	logger          *slog.Logger
-	ready           func(addr net.Addr)
+	shutdownTimeout   time.Duration
+	readHeaderTimeout time.Duration
+	idleTimeout       time.Duration
+	logger            *slog.Logger
+	ready             func(addr net.Addr)
 }
 
 // WithShutdownTimeout bounds how long Serve waits for in-flight requests
 // once its context is done (default 10s).
 func WithShutdownTimeout(d time.Duration) Option {
 	return func(o *serverOptions) { o.shutdownTimeout = d }
+}
+
+// WithReadHeaderTimeout bounds how long a client may take to send the
+// request line and headers (default 10s): a slowloris client is cut off.
+func WithReadHeaderTimeout(d time.Duration) Option {
+	return func(o *serverOptions) { o.readHeaderTimeout = d }
+}
+
+// WithIdleTimeout bounds how long a keep-alive connection may wait for its
+// next request (default 60s): idle connections are closed, not kept
+// forever.
+func WithIdleTimeout(d time.Duration) Option {
+	return func(o *serverOptions) { o.idleTimeout = d }
 }
 
 // WithLogger sets the server's logger (default slog.Default()).
@@ -146,7 +193,8 @@ func WithReady(fn func(addr net.Addr)) Option { return func(o *serverOptions) { 
 // gracefully: it stops accepting, lets in-flight requests finish (up to the
 // shutdown timeout) and returns nil.
 func ListenAndServe(ctx context.Context, addr string, h http.Handler, opts ...Option) error {
-	o := serverOptions{shutdownTimeout: 10 * time.Second, logger: slog.Default()}
+	o := serverOptions{shutdownTimeout: 10 * time.Second, readHeaderTimeout: 10 * time.Second,
+		idleTimeout: 60 * time.Second, logger: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -156,9 +204,14 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler, opts ...Op
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ReadHeaderTimeout: o.readHeaderTimeout,
+		IdleTimeout:       o.idleTimeout,
+		// net/http refuses headers over MaxHeaderBytes plus 4 KiB of slop
+		// with a 431 before the handler; the handler refuses what is over
+		// MaxHeaderBytes as API Gateway counts it.
+		MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
