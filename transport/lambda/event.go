@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
@@ -47,6 +48,10 @@ type event struct {
 	// EventBridge target (decoded again by the EventHandler)
 	DetailType *string `json:"detail-type"`
 	Source     *string `json:"source"`
+
+	// invalidUTF8 says the payload held invalid UTF-8, which the decoder
+	// replaced with U+FFFD.
+	invalidUTF8 bool
 }
 
 type requestContext struct {
@@ -112,12 +117,14 @@ func shapeOf(e *event) shape {
 // decodeEvent decodes a payload with the JSON v2 decoder (the upstream of
 // encoding/json/v2): events are decoded on every invocation and it is about
 // twice as fast as encoding/json. Like encoding/json it accepts invalid
-// UTF-8 and duplicate names; unlike it, names match case-sensitively, as the
-// event formats spell them.
+// UTF-8 (replaced with U+FFFD; the event says it held some) and duplicate
+// names; unlike it, names match case-sensitively, as the event formats
+// spell them.
 func decodeEvent(payload []byte) (*event, error) {
 	var e event
 	if err := jsonv2.Unmarshal(payload, &e, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)); err != nil {
 		return nil, err
 	}
+	e.invalidUTF8 = !utf8.Valid(payload)
 	return &e, nil
 }

@@ -78,7 +78,7 @@ func NewHandler(app *runtime.App, opts ...Option) *Handler {
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	e, err := decodeEvent(payload)
 	if err != nil {
-		return nil, fmt.Errorf("cws: the event is not JSON: %w", err)
+		return nil, fmt.Errorf("cws: the event is not JSON of a Lambda event: %w", err)
 	}
 	var out any
 	switch sh := shapeOf(e); sh {
@@ -115,14 +115,20 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// request builds the runtime request common to both payload versions.
-func request(e *event, method, path string) (*runtime.Request, error) {
+// request builds the runtime request common to both payload versions. A
+// body marked base64 that is not, and an event with invalid UTF-8 (the
+// decoder replaced it: API Gateway base64-encodes a body that is not text)
+// are a 400 problem: an error would reach the client as API Gateway's 502.
+func request(e *event, method, path string) (*runtime.Request, *runtime.Problem) {
 	req := &runtime.Request{Method: method, Path: path}
+	if e.invalidUTF8 {
+		return req, runtime.BadRequest("the request holds invalid UTF-8 in a text field: send a body that is not UTF-8 text as binary")
+	}
 	if e.Body != "" {
 		if e.IsBase64Encoded {
 			data, err := base64.StdEncoding.DecodeString(e.Body)
 			if err != nil {
-				return nil, fmt.Errorf("cws: the event body is not base64: %w", err)
+				return req, runtime.BadRequest("the body is marked base64 but is not: %v", err)
 			}
 			req.Body = bytes.NewReader(data)
 		} else {
@@ -138,10 +144,7 @@ func (h *Handler) rest(ctx context.Context, e *event) (*awsevents.APIGatewayProx
 		// HTTP API payload 1.0 delivers the path decoded.
 		path = escapePath(path)
 	}
-	req, err := request(e, e.HTTPMethod, path)
-	if err != nil {
-		return nil, err
-	}
+	req, bad := request(e, e.HTTPMethod, path)
 	switch {
 	case len(e.MultiValueHeaders) > 0:
 		req.Header = make(http.Header, len(e.MultiValueHeaders))
@@ -169,7 +172,7 @@ func (h *Handler) rest(ctx context.Context, e *event) (*awsevents.APIGatewayProx
 	if base, ok := strings.CutSuffix(e.RequestContext.Path, e.Path); ok && base != "" && e.Path != "" {
 		req.BasePath = base
 	}
-	resp := h.app.Serve(ctx, req)
+	resp := h.serve(ctx, req, bad)
 	body, b64, err := responseBody(resp)
 	if err != nil {
 		return nil, err
@@ -210,10 +213,7 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awseve
 	if decodedPath {
 		path = escapePath(path)
 	}
-	req, err := request(e, e.RequestContext.HTTP.Method, path)
-	if err != nil {
-		return nil, err
-	}
+	req, bad := request(e, e.RequestContext.HTTP.Method, path)
 	req.RawQuery = e.RawQueryString
 	req.BasePath = base
 	req.Header = make(http.Header, len(e.Headers)+1)
@@ -224,7 +224,7 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awseve
 		req.Header["Cookie"] = []string{strings.Join(e.Cookies, "; ")}
 	}
 	req.RemoteAddr = e.RequestContext.HTTP.SourceIP
-	resp := h.app.Serve(ctx, req)
+	resp := h.serve(ctx, req, bad)
 	body, b64, err := responseBody(resp)
 	if err != nil {
 		return nil, err
@@ -244,6 +244,14 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awseve
 		}
 	}
 	return out, nil
+}
+
+// serve answers req, or bad when the event could not make a request.
+func (h *Handler) serve(ctx context.Context, req *runtime.Request, bad *runtime.Problem) *runtime.Response {
+	if bad != nil {
+		return runtime.ProblemResponse(bad, req.Path)
+	}
+	return h.app.Serve(ctx, req)
 }
 
 // escapePath percent-encodes a decoded path so that the router can split it.

@@ -1,0 +1,110 @@
+package lambda_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// lambdaAnswer is what the tests read of an HTTP answer of either payload
+// version.
+type lambdaAnswer struct {
+	StatusCode int    `json:"statusCode"`
+	Body       string `json:"body"`
+	// An authorizer answer.
+	IsAuthorized   *bool           `json:"isAuthorized"`
+	PolicyDocument json.RawMessage `json:"policyDocument"`
+}
+
+// TestHostileEvents hands malformed events, events missing fields and
+// events of the wrong shape to the Lambda door: each is an error that says
+// what is wrong (Lambda reports it; a direct invoke is the only way to send
+// one, API Gateway never does) or a 4xx answer, never a panic or a 5xx.
+func TestHostileEvents(t *testing.T) {
+	h := newHandler(t)
+	deep := strings.Repeat("[", 10_001) + strings.Repeat("]", 10_001)
+	for _, tc := range []struct {
+		name, event string
+		err         string // the error says this; "" wants an answer
+		status      int
+	}{
+		{"not JSON", `not json`, "not JSON of a Lambda event", 0},
+		{"JSON null", `null`, "unsupported Lambda event", 0},
+		{"an array", `[]`, "not JSON of a Lambda event", 0},
+		{"a string", `"GET /items"`, "not JSON of a Lambda event", 0},
+		{"an empty object", `{}`, "unsupported Lambda event", 0},
+		{"10,001-deep arrays", deep, "not JSON of a Lambda event", 0},
+		{"10,001-deep arrays in a field", `{"httpMethod":` + deep + `}`, "exceeded max depth", 0},
+		{"headers of the wrong type", `{"httpMethod":"GET","path":"/health","headers":5}`, `within "/headers"`, 0},
+		{"a method of the wrong type", `{"httpMethod":7,"path":"/health"}`, `within "/httpMethod"`, 0},
+		{"HTTP API without a method", `{"version":"2.0","rawPath":"/health","requestContext":{"http":{}}}`, "unsupported Lambda event", 0},
+		{"empty SQS records", `{"Records":[]}`, "unsupported Lambda event", 0},
+		{"TOKEN authorizer without a token", `{"type":"TOKEN"}`, "unsupported Lambda event", 0},
+		{"TOKEN authorizer with an empty token", `{"type":"TOKEN","authorizationToken":"","methodArn":"x"}`, "Unauthorized", 0},
+		{"REST without a path", `{"httpMethod":"GET"}`, "", 404},
+		{"HTTP API without a path", `{"version":"2.0","requestContext":{"http":{"method":"GET"}}}`, "", 404},
+		{"REST with a dot-dot path", `{"httpMethod":"GET","path":"/items/../health"}`, "", 404},
+		{"REST with a NUL in the path", `{"httpMethod":"GET","path":"/echo/a\u0000b","headers":{"Authorization":"golden-token"}}`, "", 200},
+		{"a body that is not base64", `{"httpMethod":"POST","path":"/items","body":"!!","isBase64Encoded":true,"headers":{"Authorization":"golden-token"}}`, "", 400},
+		{"HTTP API body that is not base64", `{"version":"2.0","rawPath":"/items","body":"%%%","isBase64Encoded":true,"headers":{"authorization":"golden-token"},"requestContext":{"http":{"method":"POST"}}}`, "", 400},
+		{"a JSON body with invalid UTF-8", "{\"httpMethod\":\"POST\",\"path\":\"/items\",\"headers\":{\"Authorization\":\"golden-token\"},\"body\":\"{\\\"name\\\":\\\"caf\xe9\\\"}\"}", "", 400},
+		{"a JSON body with a lone surrogate", `{"httpMethod":"POST","path":"/items","headers":{"Authorization":"golden-token"},"body":"{\"name\":\"\\udead\"}"}`, "", 400},
+		{"a body of the wrong shape", `{"httpMethod":"POST","path":"/items","headers":{"Authorization":"golden-token"},"body":"[1,2]"}`, "", 422},
+		{"a query of the wrong type", `{"httpMethod":"GET","path":"/items","headers":{"Authorization":"golden-token"},"queryStringParameters":{"limit":"many"}}`, "", 422},
+		{"multi-value headers with no value", `{"httpMethod":"GET","path":"/health","multiValueHeaders":{"Authorization":[]}}`, "", 200},
+		{"no token for a guarded entry", `{"httpMethod":"GET","path":"/items"}`, "", 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := h.Invoke(context.Background(), []byte(tc.event))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one saying %q (answer %.200s)", err, tc.err, out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error %v, want a %d answer", err, tc.status)
+			}
+			var a lambdaAnswer
+			if err := json.Unmarshal(out, &a); err != nil {
+				t.Fatal(err)
+			}
+			if a.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", a.StatusCode, tc.status, a.Body)
+			}
+		})
+	}
+}
+
+// FuzzInvoke hands arbitrary payloads to the Lambda door, seeded with the
+// golden events: no panic, and an HTTP answer is never a 5xx (the service
+// behind it has no entry that fails).
+func FuzzInvoke(f *testing.F) {
+	for _, s := range []string{
+		`{"httpMethod":"GET","path":"/items/7","headers":{"Authorization":"golden-token"}}`,
+		`{"httpMethod":"POST","path":"/items","headers":{"Authorization":"golden-token"},"body":"{\"name\":\"a\"}"}`,
+		`{"httpMethod":"POST","path":"/items","body":"e30=","isBase64Encoded":true,"multiValueHeaders":{"Authorization":["golden-token"]}}`,
+		`{"version":"2.0","rawPath":"/dev/items","rawQueryString":"limit=1&tag=a","requestContext":{"stage":"dev","http":{"method":"GET"}},"headers":{"authorization":"golden-token"},"cookies":["a=1"]}`,
+		`{"version":"1.0","httpMethod":"GET","path":"/echo/a b","headers":{"Authorization":"golden-token"}}`,
+		`{"type":"TOKEN","authorizationToken":"golden-token","methodArn":"arn:aws:execute-api:r:1:api/dev/GET/items"}`,
+		`{"type":"REQUEST","version":"2.0","routeArn":"arn:x/dev/GET/items","headers":{"authorization":"golden-token"}}`,
+		`{"httpMethod":"GET","path":"/items","multiValueQueryStringParameters":{"limit":["1","2"]},"headers":{"Authorization":"golden-token"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	h := newHandler(f)
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		out, err := h.Invoke(context.Background(), payload)
+		if err != nil {
+			return
+		}
+		var a lambdaAnswer
+		if err := json.Unmarshal(out, &a); err != nil {
+			t.Fatalf("answer %q is not JSON: %v", out, err)
+		}
+		if a.StatusCode >= 500 {
+			t.Fatalf("%q: status %d %s", payload, a.StatusCode, a.Body)
+		}
+	})
+}
