@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
+
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/wire"
@@ -201,15 +203,22 @@ func deadLetterOf(m memory.Waiting) DeadLetter {
 		d.Reason = fmt.Sprintf("delivered %d times without success (the queue's redrive policy)", LocalMaxReceive)
 	}
 	e, err := memory.Decode(queue.Delivery{ID: m.ID, Body: m.Body, Event: m.Event, Attributes: m.Attributes})
+	return d.WithEvent(e, m.Body, err)
+}
+
+// WithEvent returns d with what its message holds: the CloudEvent e
+// decoded from it (its id, source, type, subject, redrive count and JSON),
+// or, when decoding failed with err, its body and why.
+func (d DeadLetter) WithEvent(e event.Event, body string, err error) DeadLetter {
 	if err != nil {
-		d.Body, d.DecodeError = m.Body, err.Error()
+		d.Body, d.DecodeError = body, err.Error()
 		return d
 	}
 	d.EventID, d.EventSource, d.EventType, d.Subject, d.Redrives = e.ID(), e.Source(), e.Type(), e.Subject(), events.Redrives(e)
 	if b, err := e.MarshalJSON(); err == nil {
 		d.Event = b
 	} else {
-		d.Body, d.DecodeError = m.Body, err.Error()
+		d.Body, d.DecodeError = body, err.Error()
 	}
 	return d
 }
@@ -217,7 +226,8 @@ func deadLetterOf(m memory.Waiting) DeadLetter {
 // errNoLocalDeadLetters is why the dead letters are not shown with
 // CWS_QUEUE_URL.
 var errNoLocalDeadLetters = errors.New("the dead letters of an SQS queue are in the dead-letter queue of its redrive policy: " +
-	"list them and move them back with the SQS console's redrive, or aws sqs start-message-move-task; " +
+	"list, show and redrive them with cws dlq --queue DLQ (a redrive counted, so that the event runs again), " +
+	"or move them back uncounted with the SQS console's redrive or aws sqs start-message-move-task; " +
 	"this local server shows and redrives the dead letters of its in-memory queue only")
 
 // UnavailableDeadLetterEndpoints answers the dead-letter endpoints with

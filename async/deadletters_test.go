@@ -120,7 +120,7 @@ func TestDeadLetterEndpointsGuardedAndUnavailable(t *testing.T) {
 		rec = httptest.NewRecorder()
 		eps[path].ServeHTTP(rec, req)
 		if rec.Code != 501 || rec.Header().Get("Content-Type") != "application/problem+json" ||
-			!strings.Contains(rec.Body.String(), "start-message-move-task") || !strings.Contains(rec.Body.String(), "/1/orders") {
+			!strings.Contains(rec.Body.String(), "start-message-move-task") || !strings.Contains(rec.Body.String(), "cws dlq --queue") || !strings.Contains(rec.Body.String(), "/1/orders") {
 			t.Errorf("%s with SQS: %d %s", path, rec.Code, rec.Body)
 		}
 	}

@@ -49,7 +49,7 @@ HTTP entries, served locally and on AWS Lambda by the same binary.`,
 		Version:       versionLine(),
 	}
 	root.SetVersionTemplate("cws {{.Version}}\n")
-	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newEventsCmd(), newScheduleCmd(), newReactorsCmd(), newLocalStackCmd(), newWorkflowsCmd(), newTemplatesCmd(), newDeployCmd(), newDestroyCmd(), newInfoCmd(), newPackageCmd(), newOpenAPICmd(), newVersionCmd())
+	root.AddCommand(newGenCmd(), newRunCmd(), newRoutesCmd(), newInvokeCmd(), newNewCmd(), newEventsCmd(), newScheduleCmd(), newReactorsCmd(), newLocalStackCmd(), newWorkflowsCmd(), newTemplatesCmd(), newDeployCmd(), newDestroyCmd(), newInfoCmd(), newPackageCmd(), newOpenAPICmd(), newDLQCmd(), newVersionCmd())
 	root.AddCommand(newDoCmd())
 	root.SetFlagErrorFunc(usageError)
 	var all []*cobra.Command

@@ -1,0 +1,209 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
+	"github.com/coworks-go/cws/transport/queue"
+	cwssqs "github.com/coworks-go/cws/transport/sqs"
+)
+
+// TestDLQOnSQS drives cws dlq against an SQS dead-letter queue: a message
+// a consumer refuses for good, dead-lettered by cws with its reason, and a
+// message SQS moved there without one. list shows both and leaves them
+// there; show prints the event; redrive puts the event back on its queue
+// once, counted, and takes it off the dead-letter queue; a second redrive
+// of the same id is exit 1 and sends nothing; a message without cws's
+// source attribute goes back to the one queue that dead-letters there.
+func TestDLQOnSQS(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	ctx := ctxFor(t, 3*time.Minute)
+	url, _, dlqURL := queueWithDLQ(t, c, false)
+
+	// A poison event: refused for good by the consumer, dead-lettered.
+	poison := event.New()
+	poison.SetID("poison-1")
+	poison.SetSource("shop")
+	poison.SetType("order.completed")
+	poison.SetSubject("A-1")
+	_ = poison.SetData(event.ApplicationJSON, map[string]any{"order": "A-1", "total": -5})
+	if err := cwssqs.NewPublisher(c, url).Publish(ctx, poison); err != nil {
+		t.Fatal(err)
+	}
+	q, err := cwssqs.NewQueue(ctx, c, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consuming, stop := context.WithCancel(ctx)
+	consumed := make(chan error, 1)
+	go func() {
+		consumed <- q.Consumer(queue.WithWaitTime(time.Second)).Consume(consuming, events.HandlerFunc(func(_ context.Context, m *events.Message) error {
+			return events.Permanentf("order %s: a negative total", m.Event.Subject())
+		}))
+	}()
+	waitCount := func(url string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+			if n == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s holds %d messages, want %d", url, n, want)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitCount(dlqURL, 1)
+	stop()
+	if err := <-consumed; err != nil && ctx.Err() == nil && consuming.Err() == nil {
+		t.Fatal(err)
+	}
+	// A message SQS moved by the redrive policy carries no reason nor
+	// source of cws's.
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlqURL), MessageBody: aws.String("raw poison"),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{"k": {DataType: aws.String("String"), StringValue: aws.String("v")}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	dlq := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(cwsBinary(t), append(append([]string{"dlq"}, args...), "--endpoint", instance.Endpoint)...)
+		cmd.Env = env
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+	type letter struct {
+		ID, Reason, Queue, Body string
+		EventID                 string `json:"event_id"`
+		DecodeError             string `json:"decode_error"`
+		Redrives, Receives      int
+		Event                   json.RawMessage
+		DeadLetteredAt          time.Time `json:"dead_lettered_at"`
+	}
+	list := func() map[string]letter {
+		t.Helper()
+		out, errOut, code := dlq("list", "--json", "--queue", dlqURL)
+		var got []letter
+		if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+			t.Fatalf("dlq list --json: exit %d %v\n%s%s", code, err, out, errOut)
+		}
+		byBody := map[string]letter{}
+		for _, d := range got {
+			key := d.EventID
+			if key == "" {
+				key = d.Body
+			}
+			byBody[key] = d
+		}
+		return byBody
+	}
+	got := list()
+	explicit, raw := got["poison-1"], got["raw poison"]
+	if len(got) != 2 || explicit.ID == "" || raw.ID == "" {
+		t.Fatalf("dead letters: %+v", got)
+	}
+	if !strings.Contains(explicit.Reason, "order A-1: a negative total") || explicit.Queue != url || explicit.Redrives != 0 ||
+		explicit.Receives < 1 || explicit.DeadLetteredAt.IsZero() || time.Since(explicit.DeadLetteredAt) > 5*time.Minute {
+		t.Errorf("the dead letter cws sent: %+v", explicit)
+	}
+	if !strings.Contains(raw.Reason, "maxReceiveCount") || raw.DecodeError == "" {
+		t.Errorf("the dead letter without cws's attributes: %+v", raw)
+	}
+	// Listing leaves them there, visible at once.
+	if again := list(); len(again) != 2 {
+		t.Errorf("a second list: %+v", again)
+	}
+	out, errOut, code := dlq("list", "--queue", dlqURL)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 3 || !strings.Contains(lines[0], "RECEIVES") ||
+		!strings.Contains(out, "order.completed A-1") || !strings.Contains(out, "(no CloudEvent)") {
+		t.Errorf("dlq list: exit %d\n%s%s", code, out, errOut)
+	}
+
+	out, errOut, code = dlq("show", explicit.ID, "--queue", dlqURL)
+	var shown struct {
+		ID   string
+		Data struct{ Total int }
+	}
+	if err := json.Unmarshal([]byte(out), &shown); code != 0 || err != nil || shown.ID != "poison-1" || shown.Data.Total != -5 {
+		t.Errorf("dlq show: exit %d %v\n%s%s", code, err, out, errOut)
+	}
+
+	// Redrive: back on its queue once, counted, and off the dead-letter
+	// queue.
+	if out, errOut, code := dlq("redrive", explicit.ID, "--queue", dlqURL); code != 0 || out != explicit.ID+"\n" {
+		t.Fatalf("dlq redrive: exit %d %q %s", code, out, errOut)
+	}
+	back := receive(t, c, url, 2)
+	if len(back) != 1 {
+		t.Fatalf("%d messages back on the queue, want 1", len(back))
+	}
+	e, err := wire.DecodeSQS(aws.ToString(back[0].Body), nil)
+	if err != nil || e.ID() != "poison-1" || e.Source() != "shop" || events.Redrives(e) != 1 {
+		t.Errorf("the redriven event: %v %v", e, err)
+	}
+	if _, ok := back[0].MessageAttributes[wire.AttrDeadLetterReason]; ok {
+		t.Error("the redriven message keeps its dead-letter reason")
+	}
+	if left := list(); len(left) != 1 || left["raw poison"].ID != raw.ID {
+		t.Errorf("left in the dead-letter queue: %+v", left)
+	}
+	// The same id again: exit 1, nothing sent.
+	if out, errOut, code := dlq("redrive", explicit.ID, "--queue", dlqURL); code != 1 || out != "" || !strings.Contains(errOut, "no dead letter "+explicit.ID) {
+		t.Errorf("dlq redrive of a redriven id: exit %d %q %s", code, out, errOut)
+	}
+	if more := receive(t, c, url, 2); len(more) != 0 {
+		t.Errorf("a second redrive of the same id sent %d messages", len(more))
+	}
+
+	// No source of cws's: back to the one queue dead-lettering there,
+	// as it was; the dead-letter queue named by its name.
+	dlqName := dlqURL[strings.LastIndex(dlqURL, "/")+1:]
+	if out, errOut, code := dlq("redrive", "--all", "--queue", dlqName); code != 0 || out != raw.ID+"\n" {
+		t.Fatalf("dlq redrive --all: exit %d %q %s", code, out, errOut)
+	}
+	back = receive(t, c, url, 2)
+	if len(back) != 1 || aws.ToString(back[0].Body) != "raw poison" || aws.ToString(back[0].MessageAttributes["k"].StringValue) != "v" {
+		t.Errorf("the raw message back: %+v", back)
+	}
+	if out, errOut, code := dlq("list", "--queue", dlqURL); code != 0 || out != "no dead letters\n" {
+		t.Errorf("dlq list of an empty queue: exit %d %q %s", code, out, errOut)
+	}
+}
