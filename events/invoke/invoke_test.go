@@ -1,6 +1,7 @@
 package invoke_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -45,4 +46,34 @@ func TestParseInvocation(t *testing.T) {
 	if _, err := invoke.New("s", "BREW", "/", nil); err == nil {
 		t.Error("New with an unknown method: no error")
 	}
+}
+
+// FuzzParse: any cws.invoke event is an invocation of a path with JSON data,
+// or a Permanent error (the event is dead-lettered), never a panic.
+func FuzzParse(f *testing.F) {
+	f.Add("GET /items?limit=1", "", []byte(nil))
+	f.Add("POST /items", "application/json", []byte(`{"name":"a"}`))
+	f.Add("PUT /items/7", "application/cloudevents+json; charset=utf-8", []byte(`[1]`))
+	f.Add("DELETE /", "text/plain", []byte("x"))
+	f.Fuzz(func(t *testing.T, subject, contentType string, data []byte) {
+		e := event.New()
+		e.SetID("1")
+		e.SetSource("s")
+		e.SetType(invoke.Type)
+		e.SetSubject(subject)
+		if len(data) > 0 {
+			e.SetDataContentType(contentType)
+			e.DataEncoded = data
+		}
+		inv, err := invoke.Parse(e)
+		if err != nil {
+			if !events.IsPermanent(err) {
+				t.Fatalf("%q: %v is not Permanent", subject, err)
+			}
+			return
+		}
+		if !strings.HasPrefix(inv.Path, "/") || (inv.Body != nil && !json.Valid(inv.Body)) {
+			t.Fatalf("%q %q: parsed %+v", subject, data, inv)
+		}
+	})
 }
