@@ -8,16 +8,20 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/coworks-go/cws/deploy"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/transport/queue"
@@ -95,10 +99,12 @@ func TestDLQOnSQS(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
-	dlq := func(args ...string) (string, string, int) {
+	// dlqEnv runs cws dlq with extra variables; dlq points it at
+	// LocalStack with --endpoint.
+	dlqEnv := func(extra []string, args ...string) (string, string, int) {
 		t.Helper()
-		cmd := exec.Command(cwsBinary(t), append(append([]string{"dlq"}, args...), "--endpoint", instance.Endpoint)...)
-		cmd.Env = env
+		cmd := exec.Command(cwsBinary(t), append([]string{"dlq"}, args...)...)
+		cmd.Env = append(env, extra...)
 		var o, e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &o, &e
 		err := cmd.Run()
@@ -109,6 +115,10 @@ func TestDLQOnSQS(t *testing.T) {
 			t.Fatal(err)
 		}
 		return o.String(), e.String(), code
+	}
+	dlq := func(args ...string) (string, string, int) {
+		t.Helper()
+		return dlqEnv(nil, append(args, "--endpoint", instance.Endpoint)...)
 	}
 	type letter struct {
 		ID, Reason, Queue, Body string
@@ -191,6 +201,32 @@ func TestDLQOnSQS(t *testing.T) {
 	}
 	if more := receive(t, c, url, 2); len(more) != 0 {
 		t.Errorf("a second redrive of the same id sent %d messages", len(more))
+	}
+
+	// The dead-letter queue of a deployed service: its stack's output.
+	stage := "it" + runID
+	stack := "dlqsvc-" + stage
+	status, why, err := createStack(t, cloudformation.NewFromConfig(awsCfg), stack, map[string]any{
+		"Resources": map[string]any{"Queue": map[string]any{"Type": "AWS::SQS::Queue", "Properties": map[string]any{"QueueName": name(t, "stackq")}}},
+		"Outputs":   map[string]any{deploy.OutputDeadLetterQueueURL: map[string]any{"Value": dlqURL}},
+	})
+	if err != nil || status != cfntypes.StackStatusCreateComplete {
+		t.Fatalf("stack %s: %s %s %v", stack, status, why, err)
+	}
+	project := filepath.Join(t.TempDir(), "cws.yaml")
+	if err := os.MkdirAll(filepath.Join(filepath.Dir(project), "svc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(project, []byte("services:\n  dlqsvc: svc\nstages:\n  "+stage+": {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stageEnv := []string{"AWS_ENDPOINT_URL=" + instance.Endpoint, "AWS_REGION=" + awsCfg.Region, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test"}
+	out, errOut, code = dlqEnv(stageEnv, "list", "--service", "dlqsvc", "--project", project, "--stage", stage)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], raw.ID+" ") {
+		t.Errorf("dlq list --service: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := dlqEnv(stageEnv, "list", "--service", "dlqsvc", "--project", project, "--stage", "nope"); code != 1 || !strings.Contains(errOut, "nope") {
+		t.Errorf("dlq list --service of a stage not in the project: exit %d %s", code, errOut)
 	}
 
 	// No source of cws's: back to the one queue dead-lettering there,

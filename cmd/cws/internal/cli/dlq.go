@@ -24,14 +24,19 @@ import (
 
 	"github.com/coworks-go/cws"
 	"github.com/coworks-go/cws/async"
+	"github.com/coworks-go/cws/deploy"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/wire"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
 // dlqFlags are the flags of the dlq commands: the local runtime (--url,
-// --token) or an SQS dead-letter queue (--queue, --endpoint, --to).
+// --token), an SQS dead-letter queue (--queue, --endpoint, --to), or the
+// dead-letter queue of a deployed service (--service, --stage, --project).
 type dlqFlags struct {
+	stack   stackFlags
+	service string
+
 	url, token          string
 	queue, endpoint, to string
 	asJSON              bool
@@ -44,9 +49,12 @@ func (f *dlqFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.token, "token", "", "the service's token (default $TOKEN, else the TOKEN of ./.env)")
 	fl.StringVar(&f.queue, "queue", "", "an SQS dead-letter queue (URL, name or ARN) instead of the running service's")
 	fl.StringVar(&f.endpoint, "endpoint", "", "the AWS endpoint, e.g. LocalStack's http://localhost:4566")
-	fl.StringVar(&f.to, "to", "", "with --queue: the queue to redrive to (default: the queue each dead letter came from)")
+	fl.StringVar(&f.to, "to", "", "on SQS: the queue to redrive to (default: the queue each dead letter came from)")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON")
-	fl.IntVar(&f.max, "max", 1000, "with --queue: read at most this many messages of the dead-letter queue")
+	fl.IntVar(&f.max, "max", 1000, "on SQS: read at most this many messages of the dead-letter queue")
+	fl.StringVar(&f.service, "service", "", "the dead-letter queue of a deployed service (DIR or SERVICE, as cws info takes it): its stack's DeadLetterQueueUrl")
+	fl.StringVar(&f.stack.stage, "stage", "", "with --service: the stage (default $CWS_STAGE, else dev)")
+	fl.StringVar(&f.stack.project, "project", "", "with --service: the project file (default: "+deploy.FileName+" in the service's directory or above)")
 }
 
 // deadLetter is a dead letter as cws dlq shows it: as the local runtime
@@ -80,8 +88,11 @@ CloudEvent and how many times it was redriven.
 
 By default they are the running service's (cws run), read from its
 /_cws/deadletters endpoints at --url with --token. With --queue they are the
-messages of that SQS dead-letter queue (the stack output DeadLetterQueueUrl
-of cws info), with the AWS configuration of the environment or --endpoint.
+messages of that SQS dead-letter queue, with the AWS configuration of the
+environment or --endpoint; with --service those of the deployed service's
+(its stack's output DeadLetterQueueUrl, as cws info shows it; the stage's
+AWS configuration, AWS_ENDPOINT_URL for LocalStack).
+
 Listing an SQS queue receives its messages and makes them visible again at
 once: it neither deletes them nor keeps them hidden.
 
@@ -92,7 +103,7 @@ dead letter that is not there (redriven already) is exit status 1.`,
 		Example: `  cws dlq list
   cws dlq show 3f2a...
   cws dlq redrive --all
-  cws dlq list --queue $(cws info --json | jq -r .outputs.DeadLetterQueueUrl)
+  cws dlq list --service office --stage prod
   cws dlq redrive --queue my-dlq --endpoint http://localhost:4566 ID`,
 	}
 	f.add(cmd)
@@ -106,7 +117,7 @@ func newDLQListCmd(f *dlqFlags) *cobra.Command {
 		Short: "List the dead letters: id, reason, event, redrives",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			src, err := f.deadLetters(cmd.Context())
+			src, err := f.deadLetters(cmd)
 			if err != nil {
 				return err
 			}
@@ -117,7 +128,7 @@ func newDLQListCmd(f *dlqFlags) *cobra.Command {
 			if f.asJSON {
 				return printJSON(cmd.OutOrStdout(), list)
 			}
-			return writeDeadLetterTable(cmd.OutOrStdout(), list, f.queue != "")
+			return writeDeadLetterTable(cmd.OutOrStdout(), list, f.queue != "" || f.service != "")
 		},
 	}
 }
@@ -131,7 +142,7 @@ func newDLQShowCmd(f *dlqFlags) *cobra.Command {
 letter: reason, queue, redrives, event.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := f.deadLetters(cmd.Context())
+			src, err := f.deadLetters(cmd)
 			if err != nil {
 				return err
 			}
@@ -184,7 +195,7 @@ standard queue (with a Store its consumers share).`,
 			if all == (len(args) > 0) {
 				return usageError(cmd, errors.New("give the ids of dead letters, or --all"))
 			}
-			src, err := f.deadLetters(cmd.Context())
+			src, err := f.deadLetters(cmd)
 			if err != nil {
 				return err
 			}
@@ -207,25 +218,54 @@ standard queue (with a Store its consumers share).`,
 }
 
 // deadLetters returns where the flags say the dead letters are.
-func (f *dlqFlags) deadLetters(ctx context.Context) (deadLetters, error) {
-	if f.queue == "" {
+func (f *dlqFlags) deadLetters(cmd *cobra.Command) (deadLetters, error) {
+	ctx := cmd.Context()
+	given := 0
+	for _, v := range []string{f.url, f.queue, f.service} {
+		if v != "" {
+			given++
+		}
+	}
+	switch {
+	case given > 1:
+		return nil, usageError(cmd, errors.New("give one of --url, --queue and --service"))
+	case f.service == "" && (f.stack.stage != "" || f.stack.project != ""):
+		return nil, usageError(cmd, errors.New("--stage and --project go with --service"))
+	case f.service != "" && f.endpoint != "":
+		return nil, usageError(cmd, errors.New("--service takes the stage's AWS configuration: set AWS_ENDPOINT_URL rather than --endpoint"))
+	case f.queue == "" && f.service == "":
 		if f.to != "" || f.endpoint != "" {
-			return nil, exitError{code: 2, msg: "--to and --endpoint go with --queue (an SQS dead-letter queue)"}
+			return nil, usageError(cmd, errors.New("--to and --endpoint go with --queue (an SQS dead-letter queue)"))
 		}
 		return f.local()
+	case f.max <= 0:
+		return nil, usageError(cmd, errors.New("--max must be positive"))
 	}
-	if f.url != "" {
-		return nil, exitError{code: 2, msg: "--url and --queue: give one"}
-	}
-	if f.max <= 0 {
-		return nil, exitError{code: 2, msg: "--max must be positive"}
-	}
-	cfg, err := awsConfig(ctx, f.endpoint)
-	if err != nil {
-		return nil, err
+	var cfg aws.Config
+	queue := f.queue
+	if f.service != "" {
+		stack, stageCfg, err := f.stack.stackOf(cmd, []string{f.service})
+		if err != nil {
+			return nil, err
+		}
+		info, err := deploy.NewDeployer(stageCfg).Info(ctx, stack)
+		switch {
+		case err != nil:
+			return nil, err
+		case info == nil:
+			return nil, exitError{code: 1, msg: fmt.Sprintf("stack %s does not exist", stack)}
+		case info.Outputs[deploy.OutputDeadLetterQueueURL] == "":
+			return nil, exitError{code: 1, msg: fmt.Sprintf("stack %s has no output %s: the service has no CloudEvents doors", stack, deploy.OutputDeadLetterQueueURL)}
+		}
+		cfg, queue = stageCfg, info.Outputs[deploy.OutputDeadLetterQueueURL]
+	} else {
+		var err error
+		if cfg, err = awsConfig(ctx, f.endpoint); err != nil {
+			return nil, err
+		}
 	}
 	client := sqs.NewFromConfig(cfg)
-	url, err := cwssqs.URLOf(ctx, client, f.queue)
+	url, err := cwssqs.URLOf(ctx, client, queue)
 	if err != nil {
 		return nil, err
 	}
