@@ -21,8 +21,16 @@ BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
 ADDR        ?= 127.0.0.1:8080
 BENCH_COUNT ?= 10
 FUZZTIME    ?= 15s
+FUZZTIME_SHORT ?= 3s
+# Every fuzz target, as package-dir:FuzzName: `make fuzz` runs each for
+# $(FUZZTIME), `make unit` each for $(FUZZTIME_SHORT).
+FUZZ_TARGETS = $(shell grep -rHo --include='*_test.go' --exclude-dir=bench --exclude-dir=bin '^func Fuzz[A-Za-z0-9_]*' . | sed -E 's|^(.*)/[^/]*_test\.go:func |\1:|' | sort)
+fuzz-each = @for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; f=$${t\#\#*:}; \
+	  echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(1) $$pkg || exit 1; \
+	done
 
-.PHONY: help run test lint unit integration localstack localstack-stop tools chromium screenshots cws gen bench fuzz clean
+.PHONY: help run test lint unit integration localstack localstack-stop tools chromium screenshots cws gen bench fuzz fuzz-short clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,10 +48,11 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	$(STATICCHECK) -tags integration,cwsopenapi,cwscommands ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
-unit: tools $(CHROMIUM) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium)
+unit: tools $(CHROMIUM) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium), then every fuzz target for $(FUZZTIME_SHORT)
 	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) $(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags cwsopenapi ./blueprint/admin/
 	cd bench && $(GO) test -race -count=1 ./...
+	$(MAKE) fuzz-short
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
 # (testcontainers) or a host process they install and start (see README).
@@ -113,11 +122,10 @@ bench: $(BENCHSTAT) $(JINJA2_PYTHON) cws ## run the benchmarks (interleaved, SQS
 	$(BENCHSTAT) -col /impl bench/results.txt
 
 fuzz: ## run every fuzz target for $(FUZZTIME)
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; \
-	done
+	$(call fuzz-each,$(FUZZTIME))
+
+fuzz-short: ## run every fuzz target for $(FUZZTIME_SHORT) (part of unit)
+	$(call fuzz-each,$(FUZZTIME_SHORT))
 
 clean: ## remove bin/ and benchmark results
 	rm -rf $(BIN) bench/results.txt
