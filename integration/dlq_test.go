@@ -62,21 +62,28 @@ func TestDLQOnSQS(t *testing.T) {
 			return events.Permanentf("order %s: a negative total", m.Event.Subject())
 		}))
 	}()
+	// held is how many messages a queue holds, visible or not.
+	held := func(url string) int {
+		t.Helper()
+		out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		visible, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+		hidden, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+		return visible + hidden
+	}
 	waitCount := func(url string, want int) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
-			if n == want {
+			if n := held(url); n == want {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s holds %d messages, want %d", url, n, want)
+				t.Fatalf("%s holds %d messages, want %d", url, held(url), want)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -167,6 +174,16 @@ func TestDLQOnSQS(t *testing.T) {
 		t.Errorf("dlq list: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// An unknown id: exit 1, saying when --max cut the reading short;
+	// what the redrive read goes back at once.
+	if out, errOut, code := dlq("redrive", "nope", "--max", "1", "--queue", dlqURL); code != 1 || out != "" ||
+		!strings.Contains(errOut, "no dead letter nope") || !strings.Contains(errOut, "--max") {
+		t.Errorf("dlq redrive of an unknown id: exit %d %q %s", code, out, errOut)
+	}
+	if again := list(); len(again) != 2 {
+		t.Errorf("after redriving an unknown id: %+v", again)
+	}
+
 	out, errOut, code = dlq("show", explicit.ID, "--queue", dlqURL)
 	var shown struct {
 		ID   string
@@ -192,8 +209,8 @@ func TestDLQOnSQS(t *testing.T) {
 	if _, ok := back[0].MessageAttributes[wire.AttrDeadLetterReason]; ok {
 		t.Error("the redriven message keeps its dead-letter reason")
 	}
-	if left := list(); len(left) != 1 || left["raw poison"].ID != raw.ID {
-		t.Errorf("left in the dead-letter queue: %+v", left)
+	if left := list(); len(left) != 1 || left["raw poison"].ID != raw.ID || held(dlqURL) != 1 {
+		t.Errorf("left in the dead-letter queue: %+v, %d messages in all", left, held(dlqURL))
 	}
 	// The same id again: exit 1, nothing sent.
 	if out, errOut, code := dlq("redrive", explicit.ID, "--queue", dlqURL); code != 1 || out != "" || !strings.Contains(errOut, "no dead letter "+explicit.ID) {
@@ -239,7 +256,7 @@ func TestDLQOnSQS(t *testing.T) {
 	if len(back) != 1 || aws.ToString(back[0].Body) != "raw poison" || aws.ToString(back[0].MessageAttributes["k"].StringValue) != "v" {
 		t.Errorf("the raw message back: %+v", back)
 	}
-	if out, errOut, code := dlq("list", "--queue", dlqURL); code != 0 || out != "no dead letters\n" {
-		t.Errorf("dlq list of an empty queue: exit %d %q %s", code, out, errOut)
+	if out, errOut, code := dlq("list", "--queue", dlqURL); code != 0 || out != "no dead letters\n" || held(dlqURL) != 0 {
+		t.Errorf("dlq list of an empty queue: exit %d %q %s (%d messages in all)", code, out, errOut, held(dlqURL))
 	}
 }

@@ -556,7 +556,11 @@ func (s *sqsDeadLetters) Redrive(ctx context.Context, ids []string, all bool) ([
 	if err := errors.Join(errs...); err != nil {
 		return done, err
 	}
-	return done, notThere(missing, s.url)
+	where := s.url
+	if len(msgs) >= s.max {
+		where += fmt.Sprintf(" (of which only the first %d messages were read: --max)", s.max)
+	}
+	return done, notThere(missing, where)
 }
 
 // redrive sends the dead letter m back to its queue: its CloudEvent
