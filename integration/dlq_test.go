@@ -28,27 +28,37 @@ import (
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
-// TestDLQOnSQS drives cws dlq against an SQS dead-letter queue: a message
-// a consumer refuses for good, dead-lettered by cws with its reason, and a
-// message SQS moved there without one. list shows both and leaves them
-// there; show prints the event; redrive puts the event back on its queue
-// once, counted, and takes it off the dead-letter queue; a second redrive
-// of the same id is exit 1 and sends nothing; a message without cws's
-// source attribute goes back to the one queue that dead-letters there.
-func TestDLQOnSQS(t *testing.T) {
-	t.Parallel()
-	c := sqs.NewFromConfig(need(t))
-	ctx := ctxFor(t, 3*time.Minute)
-	url, _, dlqURL := queueWithDLQ(t, c, false)
+// poisonEvent is an order event a consumer refuses for good.
+func poisonEvent(id string) event.Event {
+	e := event.New()
+	e.SetID(id)
+	e.SetSource("shop")
+	e.SetType("order.completed")
+	e.SetSubject("A-1")
+	_ = e.SetData(event.ApplicationJSON, map[string]any{"order": "A-1", "total": -5})
+	return e
+}
 
-	// A poison event: refused for good by the consumer, dead-lettered.
-	poison := event.New()
-	poison.SetID("poison-1")
-	poison.SetSource("shop")
-	poison.SetType("order.completed")
-	poison.SetSubject("A-1")
-	_ = poison.SetData(event.ApplicationJSON, map[string]any{"order": "A-1", "total": -5})
-	if err := cwssqs.NewPublisher(c, url).Publish(ctx, poison); err != nil {
+// heldBy is how many messages the queue at url holds, visible or not.
+func heldBy(t *testing.T, c *sqs.Client, url string) int {
+	t.Helper()
+	out, err := c.GetQueueAttributes(ctxFor(t, 30*time.Second), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	visible, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+	hidden, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+	return visible + hidden
+}
+
+// deadLetterVia publishes e to the queue at url and consumes it with a
+// handler refusing it for good, until cws has dead-lettered it to dlqURL.
+func deadLetterVia(t *testing.T, c *sqs.Client, url, dlqURL string, e event.Event) {
+	t.Helper()
+	ctx := ctxFor(t, 2*time.Minute)
+	if err := cwssqs.NewPublisher(c, url).Publish(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	q, err := cwssqs.NewQueue(ctx, c, url)
@@ -62,37 +72,56 @@ func TestDLQOnSQS(t *testing.T) {
 			return events.Permanentf("order %s: a negative total", m.Event.Subject())
 		}))
 	}()
-	// held is how many messages a queue holds, visible or not.
-	held := func(url string) int {
-		t.Helper()
-		out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
-		if err != nil {
-			t.Fatal(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for heldBy(t, c, dlqURL) != 1 {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("%s holds %d messages, want 1", dlqURL, heldBy(t, c, dlqURL))
 		}
-		visible, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
-		hidden, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
-		return visible + hidden
+		time.Sleep(200 * time.Millisecond)
 	}
-	waitCount := func(url string, want int) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			if n := held(url); n == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s holds %d messages, want %d", url, held(url), want)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	waitCount(dlqURL, 1)
 	stop()
-	if err := <-consumed; err != nil && ctx.Err() == nil && consuming.Err() == nil {
+	if err := <-consumed; err != nil && consuming.Err() == nil {
 		t.Fatal(err)
 	}
+}
+
+// runDLQ runs cws dlq args, with the environment's AWS variables replaced
+// by extra; it returns its output and exit status.
+func runDLQ(t *testing.T, extra []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(cwsBinary(t), append([]string{"dlq"}, args...)...)
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, extra...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// TestDLQOnSQS drives cws dlq against an SQS dead-letter queue: a message
+// a consumer refuses for good, dead-lettered by cws with its reason, and a
+// message SQS moved there without one. list shows both and leaves them
+// there; show prints the event; redrive puts the event back on its queue
+// once, counted, and takes it off the dead-letter queue; a second redrive
+// of the same id is exit 1 and sends nothing; a message without cws's
+// source attribute goes back to the one queue that dead-letters there.
+func TestDLQOnSQS(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	ctx := ctxFor(t, 3*time.Minute)
+	url, _, dlqURL := queueWithDLQ(t, c, false)
+	deadLetterVia(t, c, url, dlqURL, poisonEvent("poison-1"))
+	held := func(url string) int { t.Helper(); return heldBy(t, c, url) }
 	// A message SQS moved by the redrive policy carries no reason nor
 	// source of cws's.
 	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlqURL), MessageBody: aws.String("raw poison"),
@@ -100,28 +129,9 @@ func TestDLQOnSQS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var env []string
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	// dlqEnv runs cws dlq with extra variables; dlq points it at
-	// LocalStack with --endpoint.
 	dlqEnv := func(extra []string, args ...string) (string, string, int) {
 		t.Helper()
-		cmd := exec.Command(cwsBinary(t), append([]string{"dlq"}, args...)...)
-		cmd.Env = append(env, extra...)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return o.String(), e.String(), code
+		return runDLQ(t, extra, args...)
 	}
 	dlq := func(args ...string) (string, string, int) {
 		t.Helper()
@@ -258,5 +268,55 @@ func TestDLQOnSQS(t *testing.T) {
 	}
 	if out, errOut, code := dlq("list", "--queue", dlqURL); code != 0 || out != "no dead letters\n" || held(dlqURL) != 0 {
 		t.Errorf("dlq list of an empty queue: exit %d %q %s (%d messages in all)", code, out, errOut, held(dlqURL))
+	}
+}
+
+// TestDLQOnSQSFIFO redrives from the dead-letter queue of a FIFO queue:
+// the event goes back once, counted. A copy of the dead letter left behind
+// (a failure between the send and the delete) redriven again is the same
+// redrive of the same event: the queue drops it as a duplicate.
+func TestDLQOnSQSFIFO(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	ctx := ctxFor(t, 3*time.Minute)
+	url, _, dlqURL := queueWithDLQ(t, c, true)
+	deadLetterVia(t, c, url, dlqURL, poisonEvent("poison-fifo"))
+	endpoint := []string{"--endpoint", instance.Endpoint, "--queue", dlqURL}
+
+	// The dead letter as it is, to copy.
+	got := receive(t, c, dlqURL, 2)
+	if len(got) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(got))
+	}
+	dead := got[0]
+	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(dlqURL),
+		ReceiptHandle: dead.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runDLQ(t, nil, append([]string{"redrive", aws.ToString(dead.MessageId)}, endpoint...)...); code != 0 ||
+		out != aws.ToString(dead.MessageId)+"\n" {
+		t.Fatalf("dlq redrive: exit %d %q %s", code, out, errOut)
+	}
+	if n := heldBy(t, c, dlqURL); n != 0 {
+		t.Errorf("the dead-letter queue holds %d messages after the redrive", n)
+	}
+	// The copy a failed delete would have left.
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(dlqURL), MessageBody: dead.Body,
+		MessageAttributes: dead.MessageAttributes, MessageGroupId: aws.String("shop"), MessageDeduplicationId: aws.String("left-behind")}); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runDLQ(t, nil, append([]string{"redrive", "--all"}, endpoint...)...); code != 0 || strings.Count(out, "\n") != 1 {
+		t.Fatalf("dlq redrive --all of the copy: exit %d %q %s", code, out, errOut)
+	}
+	back := receive(t, c, url, 2)
+	if len(back) != 1 {
+		t.Fatalf("%d messages back on the FIFO queue, want 1", len(back))
+	}
+	e, err := wire.DecodeSQS(aws.ToString(back[0].Body), nil)
+	if err != nil || e.ID() != "poison-fifo" || events.Redrives(e) != 1 {
+		t.Errorf("the redriven event: %v %v", e, err)
+	}
+	if n := heldBy(t, c, url); n != 1 {
+		t.Errorf("the FIFO queue holds %d messages, want 1", n)
 	}
 }
