@@ -20,8 +20,9 @@ import (
 
 // Handler serves an App over net/http.
 type Handler struct {
-	app       *runtime.App
-	endpoints map[string]http.Handler
+	app         *runtime.App
+	endpoints   map[string]http.Handler
+	bodyTimeout time.Duration
 }
 
 // HandlerOption configures a Handler.
@@ -40,9 +41,17 @@ func WithEndpoint(path string, h http.Handler) HandlerOption {
 	}
 }
 
+// WithBodyTimeout bounds how long a client may take to send the body of a
+// request to the App once its headers are read (default 60s): a client
+// that sends it a byte at a time gets a 400 and its connection is closed,
+// instead of holding a handler. Zero is no limit.
+func WithBodyTimeout(d time.Duration) HandlerOption {
+	return func(s *Handler) { s.bodyTimeout = d }
+}
+
 // NewHandler returns the net/http door of app.
 func NewHandler(app *runtime.App, opts ...HandlerOption) *Handler {
-	h := &Handler{app: app}
+	h := &Handler{app: app, bodyTimeout: time.Minute}
 	for _, opt := range opts {
 		opt(h)
 	}
@@ -102,8 +111,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		req.Body = r.Body
+		if h.bodyTimeout > 0 {
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(h.bodyTimeout)) == nil {
+				req.Body = &deadlineBody{body: r.Body, rc: rc}
+			}
+		}
 	}
 	WriteResponse(w, h.app.Serve(r.Context(), &req))
+}
+
+// deadlineBody lifts the read deadline of its connection once the body is
+// read whole: the deadline bounds the body, not the entry that runs after
+// it, whose context net/http cancels when a read of the connection fails. A
+// body cut off keeps it, so that net/http's discarding of the rest before
+// the answer fails at once too.
+type deadlineBody struct {
+	body io.Reader
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // Header values of the common content types, shared to spare an allocation

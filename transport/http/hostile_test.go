@@ -75,7 +75,7 @@ func (s *shop) count() int {
 
 // hostileServer serves a shop with ListenAndServe, the local server of
 // `cws run`, on a TCP port; logs gets the server's and the App's logs.
-func hostileServer(t *testing.T, opts ...cwshttp.Option) (s *shop, addr string, logs *testutil.SyncBuffer) {
+func hostileServer(t *testing.T, hopts []cwshttp.HandlerOption, opts ...cwshttp.Option) (s *shop, addr string, logs *testutil.SyncBuffer) {
 	t.Helper()
 	logs = &testutil.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
@@ -89,7 +89,7 @@ func hostileServer(t *testing.T, opts ...cwshttp.Option) (s *shop, addr string, 
 	done := make(chan error, 1)
 	opts = append(opts, cwshttp.WithLogger(logger), cwshttp.WithReady(func(a net.Addr) { addrc <- a }),
 		cwshttp.WithShutdownTimeout(time.Second))
-	go func() { done <- cwshttp.ListenAndServe(ctx, "127.0.0.1:0", cwshttp.NewHandler(app), opts...) }()
+	go func() { done <- cwshttp.ListenAndServe(ctx, "127.0.0.1:0", cwshttp.NewHandler(app, hopts...), opts...) }()
 	select {
 	case a := <-addrc:
 		addr = a.String()
@@ -163,7 +163,7 @@ func query(n int) string {
 // the server closes for a request it cannot frame, never a 5xx, a panic, a
 // hang or a changed store.
 func TestHostileRequests(t *testing.T) {
-	s, addr, _ := hostileServer(t)
+	s, addr, _ := hostileServer(t, nil)
 	base := "http://" + addr
 	client := &http.Client{Timeout: 10 * time.Second}
 	deep := strings.Repeat("[", 10_001) + strings.Repeat("]", 10_001)
@@ -307,7 +307,7 @@ func manyHeaders(n int) http.Header {
 // TestHeaderLimitAsAPIGateway checks the limit is API Gateway's: request
 // line and header values of 10,240 bytes pass, one more byte is a 431.
 func TestHeaderLimitAsAPIGateway(t *testing.T) {
-	_, addr, _ := hostileServer(t)
+	_, addr, _ := hostileServer(t, nil)
 	line := "GET /items HTTP/1.1" // the request line as API Gateway counts it
 	for _, tc := range []struct {
 		extra int
@@ -328,7 +328,8 @@ func TestHeaderLimitAsAPIGateway(t *testing.T) {
 // a time is cut off, and that idle connections neither block other clients
 // nor stay open past the idle timeout.
 func TestSlowAndIdleClients(t *testing.T) {
-	_, addr, _ := hostileServer(t, cwshttp.WithReadHeaderTimeout(time.Second), cwshttp.WithIdleTimeout(time.Second))
+	s, addr, _ := hostileServer(t, []cwshttp.HandlerOption{cwshttp.WithBodyTimeout(time.Second)},
+		cwshttp.WithReadHeaderTimeout(time.Second), cwshttp.WithIdleTimeout(time.Second))
 
 	t.Run("slowloris", func(t *testing.T) {
 		conn, err := net.Dial("tcp", addr)
@@ -349,6 +350,47 @@ func TestSlowAndIdleClients(t *testing.T) {
 		}
 		if d := time.Since(start); d > 3*time.Second {
 			t.Fatalf("a slowloris client was still connected after %v (read header timeout 1s)", d)
+		}
+	})
+
+	t.Run("slow body", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		body := `{"name":"slow","tags":["` + strings.Repeat("a", 80) + `"]}`
+		_, _ = fmt.Fprintf(conn, "POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+		br := bufio.NewReader(conn)
+		var resp *http.Response
+		for i := 0; i < len(body) && time.Since(start) < 5*time.Second; i++ {
+			if _, err := io.WriteString(conn, body[i:i+1]); err != nil {
+				break // cut off
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			if resp, err = http.ReadResponse(br, nil); err == nil || !isTimeout(err) {
+				break // answered or closed
+			}
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("a client sending its body a byte at a time was still connected after %v (body timeout 1s)", d)
+		}
+		if resp != nil && resp.StatusCode != 400 {
+			t.Fatalf("a body too slow: %d, want 400", resp.StatusCode)
+		}
+		if n := s.count(); n != 0 {
+			t.Fatalf("a body cut off created %d items", n)
+		}
+		// A body sent at once, and an entry slower than the body timeout,
+		// are answered: the deadline bounds the body only.
+		resp, err = (&http.Client{Timeout: 5 * time.Second}).Post("http://"+addr+"/items", "application/json", strings.NewReader(`{"name":"quick"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("a good request after a slow body: %d", resp.StatusCode)
 		}
 	})
 
