@@ -457,6 +457,15 @@ func isJSONNull(body []byte) bool {
 // a word: invalid UTF-8, and \u escapes of lone UTF-16 surrogates, both of
 // which it replaces with U+FFFD. The body is a 400 that names the problem.
 func checkJSONText(body []byte) error {
+	if d := invalidJSONText(body); d != "" {
+		return BadRequest("malformed JSON body: %s", d)
+	}
+	return nil
+}
+
+// invalidJSONText says what in a JSON text encoding/json would replace
+// with U+FFFD, or "" when nothing.
+func invalidJSONText(body []byte) string {
 	if !utf8.Valid(body) {
 		n := 0
 		for n < len(body) {
@@ -466,7 +475,7 @@ func checkJSONText(body []byte) error {
 			}
 			n += size
 		}
-		return BadRequest("malformed JSON body: invalid UTF-8 at byte %d", n)
+		return fmt.Sprintf("invalid UTF-8 at byte %d", n)
 	}
 	for i := 0; i < len(body); i++ {
 		if body[i] != '\\' {
@@ -488,13 +497,13 @@ func checkJSONText(body []byte) error {
 				i += 11
 				continue
 			}
-			return BadRequest("malformed JSON body: \\u%04x at byte %d is a lone UTF-16 surrogate, not a character", r, i)
+			return fmt.Sprintf("\\u%04x at byte %d is a lone UTF-16 surrogate, not a character", r, i)
 		case utf16.IsSurrogate(r):
-			return BadRequest("malformed JSON body: \\u%04x at byte %d is a lone UTF-16 surrogate, not a character", r, i)
+			return fmt.Sprintf("\\u%04x at byte %d is a lone UTF-16 surrogate, not a character", r, i)
 		}
 		i += 5
 	}
-	return nil
+	return ""
 }
 
 // hexRune reads the four hex digits of a \u escape at body[at:].

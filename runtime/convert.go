@@ -169,6 +169,9 @@ func textDecoder(t reflect.Type, listSep bool) (decodeFunc, error) {
 		// Nested values given as text are JSON.
 		name := typeName(t)
 		return func(dst reflect.Value, s string) error {
+			if d := invalidJSONText([]byte(s)); d != "" {
+				return fmt.Errorf("%q is not a JSON %s: %s", s, name, d)
+			}
 			if err := json.Unmarshal([]byte(s), dst.Addr().Interface()); err != nil {
 				return fmt.Errorf("%q is not a JSON %s: %w", s, name, err)
 			}

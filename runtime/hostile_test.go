@@ -50,6 +50,23 @@ func TestHostileJSONBodies(t *testing.T) {
 			t.Errorf("%s: %d %s, want %s", body, r.status, r.body, want)
 		}
 	}
+	// JSON given as a query value is held to the same rule.
+	for target, want := range map[string]string{
+		"/params?nested=%7B%22b%22:%22caf%E9%22%7D":           "invalid UTF-8 at byte 9",
+		"/params?nested=%7B%22b%22:%22%5Cud800%22%7D":         `\\ud800 at byte 6 is a lone UTF-16 surrogate`,
+		"/params?labels=%7B%22a%22:%22%5Cud83d%5Cude00%22%7D": "",
+	} {
+		r := do(t, app, call{method: "GET", target: target})
+		if want == "" {
+			if r.status != 200 || !strings.Contains(r.text(), "😀") {
+				t.Errorf("%s: %d %s, want 200 with the emoji", target, r.status, r.body)
+			}
+			continue
+		}
+		if r.status != 422 || !strings.Contains(r.text(), want) {
+			t.Errorf("%s: %d %s, want 422 saying %s", target, r.status, r.body, want)
+		}
+	}
 	if strings.Contains(logs.String(), "panic") {
 		t.Fatalf("a panic was logged:\n%s", logs)
 	}
