@@ -7,6 +7,7 @@ BENCHSTAT   := $(BIN)/benchstat
 CFNLINT_VERSION     := 1.58.0
 MAILPIT_VERSION     := v1.33.1
 SCHEMATHESIS_VERSION := 4.32.5
+MOTO_VERSION        := 5.2.5
 JINJA2_VERSION      := 3.1.6
 JINJA2_PYTHON := $(BIN)/jinja2-$(JINJA2_VERSION)/bin/python
 MAILPIT     := $(BIN)/mailpit
@@ -16,6 +17,9 @@ CHROMIUM    ?= $(or $(shell command -v chromium 2>/dev/null),$(shell command -v 
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 CFNLINT     := $(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/cfn-lint
 SCHEMATHESIS := $(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)/bin/schemathesis
+# moto's server: the DynamoDB the durable idempotency store is tested
+# against (LocalStack's DynamoDB downloads Java at first use: not offline).
+MOTO_SERVER := $(BIN)/moto-$(MOTO_VERSION)/bin/moto_server
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
 ADDR        ?= 127.0.0.1:8080
@@ -49,7 +53,7 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 unit: tools $(CHROMIUM) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium), then every fuzz target for $(FUZZTIME_SHORT)
-	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) $(GO) test -race -count=1 ./...
+	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) MOTO_SERVER=$(MOTO_SERVER) $(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags cwsopenapi ./blueprint/admin/
 	cd bench && $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz-short
@@ -72,7 +76,7 @@ gen: cws ## regenerate the description files (cws_gen.go): the examples' service
 	$(BIN)/cws gen ./...
 	cd bench && $(BIN)/cws gen .Service
 
-tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) $(MAILPIT) $(SCHEMATHESIS) ## install the pinned tools into bin/ (cfn-lint and schemathesis from PyPI, in venvs; Mailpit, a real SMTP server for the tests)
+tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) $(MAILPIT) $(SCHEMATHESIS) $(MOTO_SERVER) ## install the pinned tools into bin/ (cfn-lint, schemathesis and moto's server from PyPI, in venvs; Mailpit, a real SMTP server for the tests)
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -91,6 +95,11 @@ $(SCHEMATHESIS):
 	rm -rf $(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)
 	python3 -m venv $(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)
 	$(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+
+$(MOTO_SERVER):
+	rm -rf $(BIN)/moto-$(MOTO_VERSION)
+	python3 -m venv $(BIN)/moto-$(MOTO_VERSION)
+	$(BIN)/moto-$(MOTO_VERSION)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
 $(MAILPIT):
 	GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
