@@ -59,6 +59,10 @@ const (
 	// EnvRulePrefix prefixes the names of the reactors' rules (see
 	// biz.WithRulePrefix).
 	EnvRulePrefix = "CWS_RULE_PREFIX"
+	// EnvIdempotencyTable names the DynamoDB table (name or ARN) of the
+	// idempotency store, read by awscloud.Doors (needs a Cloud): without
+	// it, each process remembers the events it handled in memory.
+	EnvIdempotencyTable = "CWS_IDEMPOTENCY_TABLE"
 )
 
 // Names of the embedded default's queues and bus (memory://NAME as reply

@@ -6,7 +6,7 @@
 //
 //	cws.Main(NewOffice(), awscloud.Doors())
 //
-// With CWS_IDEMPOTENCY_TABLE (EnvIdempotencyTable), the idempotency store of
+// With CWS_IDEMPOTENCY_TABLE (async.EnvIdempotencyTable), the idempotency store of
 // invocations and reactors is that DynamoDB table (events/dynamostore),
 // shared by every consumer and kept across their crashes, instead of one
 // in-memory store per process.
@@ -42,11 +42,6 @@ import (
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
-// EnvIdempotencyTable names the DynamoDB table (name or ARN) of the
-// idempotency store (see dynamostore for its layout, Powertools' one):
-// without it, each process remembers the events it handled in memory.
-const EnvIdempotencyTable = "CWS_IDEMPOTENCY_TABLE"
-
 // Doors returns the CloudEvents doors with the AWS cloud of the
 // environment: async.Doors(async.WithCloud(New()), opts...), and with
 // CWS_IDEMPOTENCY_TABLE the idempotency store in that table (an
@@ -54,7 +49,7 @@ const EnvIdempotencyTable = "CWS_IDEMPOTENCY_TABLE"
 func Doors(opts ...async.Option) cws.Door {
 	c := New()
 	base := []async.Option{async.WithCloud(c)}
-	if table := os.Getenv(EnvIdempotencyTable); table != "" {
+	if table := os.Getenv(async.EnvIdempotencyTable); table != "" {
 		base = append(base, async.WithStore(c.IdempotencyStore(table)))
 	}
 	return async.Doors(append(base, opts...)...)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/async/awscloud"
 	"github.com/coworks-go/cws/internal/motoserver"
 	"github.com/coworks-go/cws/runtime"
@@ -61,7 +62,7 @@ func TestIdempotencyTableAcrossProcesses(t *testing.T) {
 		want  int32
 	}{{"", 2}, {"idempotency", 1}} {
 		t.Run(fmt.Sprintf("table=%q", tt.table), func(t *testing.T) {
-			t.Setenv(awscloud.EnvIdempotencyTable, tt.table)
+			t.Setenv(async.EnvIdempotencyTable, tt.table)
 			runs := &atomic.Int32{}
 			for process := range 2 {
 				doors := awscloud.Doors() // a new process: a new door, a new memory
