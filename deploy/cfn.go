@@ -194,6 +194,33 @@ type APIStage struct {
 	StageName    string `json:"StageName"`
 }
 
+// Table is AWS::DynamoDB::Table.
+type Table struct {
+	TableName               string                `json:"TableName"`
+	BillingMode             string                `json:"BillingMode"`
+	AttributeDefinitions    []AttributeDefinition `json:"AttributeDefinitions"`
+	KeySchema               []KeySchemaElement    `json:"KeySchema"`
+	TimeToLiveSpecification *TimeToLive           `json:"TimeToLiveSpecification,omitempty"`
+}
+
+// AttributeDefinition is an attribute of a table's key.
+type AttributeDefinition struct {
+	AttributeName string `json:"AttributeName"`
+	AttributeType string `json:"AttributeType"`
+}
+
+// KeySchemaElement is a part of a table's key (HASH or RANGE).
+type KeySchemaElement struct {
+	AttributeName string `json:"AttributeName"`
+	KeyType       string `json:"KeyType"`
+}
+
+// TimeToLive names the attribute whose epoch seconds expire an item.
+type TimeToLive struct {
+	AttributeName string `json:"AttributeName"`
+	Enabled       bool   `json:"Enabled"`
+}
+
 // Queue is AWS::SQS::Queue.
 type Queue struct {
 	QueueName              string          `json:"QueueName"`

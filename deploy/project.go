@@ -79,6 +79,11 @@ type Stage struct {
 	// Environment adds variables to the function's environment, over the
 	// dotenv files'.
 	Environment map[string]string
+	// Idempotency is where the CloudEvents doors on AWS remember the
+	// events they handled: "memory" (default: each function instance its
+	// own) or "dynamodb" (a table of the stack, shared by every instance
+	// and kept across their crashes: CWS_IDEMPOTENCY_TABLE).
+	Idempotency string
 	// ReplyTo are the SQS queue and EventBridge bus ARNs the service may
 	// send results to (cwsreplyto): the role may send there.
 	ReplyTo []string
@@ -106,6 +111,12 @@ type QueueSettings struct {
 	// (2 to 1000; default 0: unbounded).
 	MaximumConcurrency int
 }
+
+// The idempotency stores a stage may choose.
+const (
+	IdempotencyMemory   = "memory"
+	IdempotencyDynamoDB = "dynamodb"
+)
 
 // Defaults of a stage.
 const (
@@ -198,6 +209,9 @@ func (p *Project) Stage(name string) Stage {
 	}
 	if s.Architecture == "" {
 		s.Architecture = DefaultArchitecture
+	}
+	if s.Idempotency == "" {
+		s.Idempotency = IdempotencyMemory
 	}
 	if s.Memory == 0 {
 		s.Memory = DefaultMemory
@@ -431,6 +445,12 @@ func (r *reader) stage(n *yaml.Node, at string) *Stage {
 		"api_authorizer": func(v *yaml.Node) { s.APIAuthorizer = r.boolean(v, at+".api_authorizer"); s.apiAuthSet = true },
 		"authorizer_ttl": func(v *yaml.Node) { s.AuthorizerTTL = r.num(v, at+".authorizer_ttl", 0, 3600); s.ttlSet = true },
 		"environment":    func(v *yaml.Node) { s.Environment = r.strmap(v, at+".environment") },
+		"idempotency": func(v *yaml.Node) {
+			s.Idempotency = r.str(v, at+".idempotency")
+			if s.Idempotency != IdempotencyMemory && s.Idempotency != IdempotencyDynamoDB {
+				r.fail(v, "%s.idempotency: %q is neither memory nor dynamodb", at, s.Idempotency)
+			}
+		},
 		"reply_to": func(v *yaml.Node) {
 			s.ReplyTo = r.strings(v, at+".reply_to")
 			for _, a := range s.ReplyTo {

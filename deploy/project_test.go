@@ -48,6 +48,7 @@ stages:
     api_authorizer: true
     authorizer_ttl: 0
     environment: {LEVEL: warn}
+    idempotency: dynamodb
     reply_to: [arn:aws:sqs:eu-west-3:123456789012:results]
 `)
 	p, err := LoadProject(path)
@@ -73,8 +74,8 @@ stages:
 		Queue:          QueueSettings{VisibilityTimeout: 200, MaxReceives: 3, BatchSize: 100, BatchWindow: 5, MaximumConcurrency: 50},
 		ArtifactBucket: "acme-artifacts", Tags: map[string]string{"team": "shop", "cost-center": "42"},
 		DevEndpoints: []string{"admin"}, APIAuthorizer: true, AuthorizerTTL: 0,
-		Environment: map[string]string{"LEVEL": "warn"}, ReplyTo: []string{"arn:aws:sqs:eu-west-3:123456789012:results"},
-		ttlSet: true, apiAuthSet: true}
+		Environment: map[string]string{"LEVEL": "warn"}, Idempotency: IdempotencyDynamoDB,
+		ReplyTo: []string{"arn:aws:sqs:eu-west-3:123456789012:results"}, ttlSet: true, apiAuthSet: true}
 	if !reflect.DeepEqual(prod, want) {
 		t.Errorf("prod:\n got %+v\nwant %+v", prod, want)
 	}
@@ -84,7 +85,7 @@ stages:
 	dev := p.Stage("dev")
 	if dev.Architecture != "arm64" || dev.Memory != 256 || dev.Timeout != 15 || dev.LogRetention != 14 ||
 		dev.Queue.VisibilityTimeout != 90 || dev.Queue.MaxReceives != 5 || dev.Queue.BatchSize != 10 ||
-		!dev.APIAuthorizer || dev.AuthorizerTTL != 300 || !reflect.DeepEqual(dev.DevEndpoints, []string{"admin", "profiler"}) {
+		!dev.APIAuthorizer || dev.AuthorizerTTL != 300 || dev.Idempotency != IdempotencyMemory || !reflect.DeepEqual(dev.DevEndpoints, []string{"admin", "profiler"}) {
 		t.Errorf("dev's defaults: %+v", dev)
 	}
 	if other := p.Stage("staging"); other.DevEndpoints != nil || other.Memory != 256 {
@@ -107,6 +108,7 @@ stages:
     dev_endpoints: [admin, shell]
     api_authorizer: maybe
     reply_to: [results]
+    idempotency: redis
 unknown: 1
 `)
 	_, err := LoadProject(path)
@@ -123,7 +125,8 @@ unknown: 1
 		path + `:11: stages.prod.dev_endpoints: "shell" is neither admin nor profiler`,
 		path + `:12: stages.prod.api_authorizer: "maybe" is neither true nor false`,
 		path + `:13: stages.prod.reply_to: "results" is not an ARN`,
-		path + `:14: the top level: unknown key "unknown" (known: services, stages)`,
+		path + `:14: stages.prod.idempotency: "redis" is neither memory nor dynamodb`,
+		path + `:15: the top level: unknown key "unknown" (known: services, stages)`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error lacks %q:\n%v", want, err)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -83,6 +84,7 @@ const (
 	OutputDeadLetterQueueURL = "DeadLetterQueueUrl"
 	OutputBusName            = "BusName"
 	OutputFunctionName       = "FunctionName"
+	OutputIdempotencyTable   = "IdempotencyTable"
 )
 
 // SSMPrefix marks an environment value read from SSM Parameter Store.
@@ -91,7 +93,7 @@ const SSMPrefix = "ssm:"
 // reservedEnv are the variables a stack sets itself, or Lambda does.
 var reservedEnv = map[string]bool{
 	"CWS_STAGE": true, runtime.EnvDevEndpoints: true, async.EnvQueueURL: true, async.EnvDeadLetterQueueURL: true,
-	async.EnvEventBus: true, async.EnvRulePrefix: true, "CWS_MODE": true, "CWS_ADDR": true,
+	async.EnvEventBus: true, async.EnvRulePrefix: true, async.EnvIdempotencyTable: true, "CWS_MODE": true, "CWS_ADDR": true,
 }
 
 var envName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
@@ -126,6 +128,9 @@ func NewTemplate(in Input) (*Template, error) {
 		if err := b.events(); err != nil {
 			return nil, err
 		}
+	}
+	if in.Settings.Idempotency == IdempotencyDynamoDB {
+		b.idempotencyTable()
 	}
 	b.function(env)
 	if err := b.api(); err != nil {
@@ -179,7 +184,27 @@ func (b *builder) environment() (map[string]any, error) {
 			env[async.EnvEventBus] = Ref("Bus")
 		}
 	}
+	if b.in.Settings.Idempotency == IdempotencyDynamoDB {
+		if ev := b.in.Manifest.Events; ev == nil || ev.Cloud != "aws" {
+			return nil, errors.New("idempotency: dynamodb is the store of the AWS CloudEvents doors, and this service has none: give cws.Main awscloud.Doors()")
+		}
+		env[async.EnvIdempotencyTable] = Ref("IdempotencyTable")
+	}
 	return env, nil
+}
+
+// idempotencyTable is the DynamoDB table of the idempotency store, as
+// events/dynamostore (and Powertools for AWS Lambda) use it: partition key
+// id, TTL on expiration.
+func (b *builder) idempotencyTable() {
+	b.add("IdempotencyTable", Resource{Type: "AWS::DynamoDB::Table", Properties: Table{
+		TableName:               b.name + "-idempotency",
+		BillingMode:             "PAY_PER_REQUEST",
+		AttributeDefinitions:    []AttributeDefinition{{AttributeName: "id", AttributeType: "S"}},
+		KeySchema:               []KeySchemaElement{{AttributeName: "id", KeyType: "HASH"}},
+		TimeToLiveSpecification: &TimeToLive{AttributeName: "expiration", Enabled: true},
+	}})
+	b.output(OutputIdempotencyTable, "The idempotency store's table", Ref("IdempotencyTable"))
 }
 
 func (b *builder) function(env map[string]any) {
@@ -223,6 +248,10 @@ func (b *builder) role() {
 				// to "*" only.
 				statements = append(statements, Statement{Effect: "Allow",
 					Action: []string{"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}, Resource: "*"})
+			}
+			if b.in.Settings.Idempotency == IdempotencyDynamoDB {
+				statements = append(statements, Statement{Effect: "Allow",
+					Action: []string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"}, Resource: GetAtt("IdempotencyTable", "Arn")})
 			}
 		}
 	}

@@ -385,6 +385,54 @@ func cfnLint(t *testing.T) string {
 	return ""
 }
 
+// TestTemplateWithIdempotencyTable: a stage that chooses the DynamoDB
+// idempotency store gets its table (partition key id, TTL on expiration),
+// the function its name in CWS_IDEMPOTENCY_TABLE and the right to read,
+// write and delete its items; a stage that does not gets none of it, and a
+// service without the AWS CloudEvents doors cannot choose it.
+func TestTemplateWithIdempotencyTable(t *testing.T) {
+	in := input(eventsManifest())
+	in.Settings.Idempotency = IdempotencyDynamoDB
+	tpl, err := NewTemplate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := props(t, tpl, "IdempotencyTable")
+	if table["TableName"] != "shop-prod-idempotency" || table["BillingMode"] != "PAY_PER_REQUEST" ||
+		mustJSON(table["KeySchema"]) != `[{"AttributeName":"id","KeyType":"HASH"}]` ||
+		mustJSON(table["AttributeDefinitions"]) != `[{"AttributeName":"id","AttributeType":"S"}]` ||
+		mustJSON(table["TimeToLiveSpecification"]) != `{"AttributeName":"expiration","Enabled":true}` {
+		t.Errorf("the table: %v", table)
+	}
+	env := props(t, tpl, "Function")["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if mustJSON(env[async.EnvIdempotencyTable]) != `{"Ref":"IdempotencyTable"}` {
+		t.Errorf("the function's %s: %v", async.EnvIdempotencyTable, env[async.EnvIdempotencyTable])
+	}
+	policy := mustJSON(props(t, tpl, "Role")["Policies"])
+	if !strings.Contains(policy, `{"Action":["dynamodb:PutItem","dynamodb:GetItem","dynamodb:DeleteItem"],"Effect":"Allow","Resource":{"Fn::GetAtt":["IdempotencyTable","Arn"]}}`) {
+		t.Errorf("the role cannot use the table: %s", policy)
+	}
+
+	plain, err := NewTemplate(input(eventsManifest()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := ofType(plain, "AWS::DynamoDB::Table"); len(ids) != 0 || strings.Contains(mustJSON(plain), "dynamodb") {
+		t.Errorf("a stage with the in-memory store has a table: %v", ids)
+	}
+
+	httpOnly := input(httpManifest())
+	httpOnly.Settings.Idempotency = IdempotencyDynamoDB
+	if _, err := NewTemplate(httpOnly); err == nil || !strings.Contains(err.Error(), "awscloud.Doors()") {
+		t.Errorf("an HTTP service choosing the DynamoDB store: %v", err)
+	}
+	set := input(eventsManifest())
+	set.Environment[async.EnvIdempotencyTable] = "mine"
+	if _, err := NewTemplate(set); err == nil || !strings.Contains(err.Error(), "set by cws deploy") {
+		t.Errorf("%s in the environment: %v", async.EnvIdempotencyTable, err)
+	}
+}
+
 // TestTemplatesPassCfnLint: every kind of generated template passes
 // cfn-lint, AWS's own template linter.
 func TestTemplatesPassCfnLint(t *testing.T) {
@@ -399,7 +447,10 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 		cors.Routes[i].CORS = true
 	}
 	var files []string
-	for name, in := range map[string]Input{"http": input(httpManifest()), "events": input(eventsManifest()), "noauth": noAuth, "settings": big, "cors": input(cors)} {
+	durable := input(eventsManifest())
+	durable.Settings.Idempotency = IdempotencyDynamoDB
+	for name, in := range map[string]Input{"http": input(httpManifest()), "events": input(eventsManifest()), "noauth": noAuth, "settings": big, "cors": input(cors),
+		"idempotency": durable} {
 		tpl, err := NewTemplate(in)
 		if err != nil {
 			t.Fatal(err)
