@@ -425,7 +425,9 @@ func TestExamplesLinkTheirDoors(t *testing.T) {
 	// OpenAPI generator (kin-openapi's JSON Schema package alone spends
 	// about 4 ms of a cold start in init), the one cws run builds does.
 	for _, p := range []string{"go.uber.org/zap", "github.com/spf13/cobra", "github.com/testcontainers",
-		"github.com/coworks-go/cws/openapi", "github.com/getkin/kin-openapi", "github.com/santhosh-tekuri/jsonschema"} {
+		"github.com/coworks-go/cws/openapi", "github.com/getkin/kin-openapi", "github.com/santhosh-tekuri/jsonschema",
+		// nor the DynamoDB store it does not import (2.4 MB)
+		"github.com/coworks-go/cws/events/dynamostore", "github.com/aws/aws-sdk-go-v2/service/dynamodb"} {
 		if strings.Contains(biz, p) {
 			t.Errorf("examples/biz links %s", p)
 		}

@@ -60,8 +60,11 @@ const (
 	// biz.WithRulePrefix).
 	EnvRulePrefix = "CWS_RULE_PREFIX"
 	// EnvIdempotencyTable names the DynamoDB table (name or ARN) of the
-	// idempotency store, read by awscloud.Doors (needs a Cloud): without
-	// it, each process remembers the events it handled in memory.
+	// idempotency store, shared by every consumer and kept across their
+	// crashes; the service links the store by importing
+	// events/dynamostore (import _ "github.com/coworks-go/cws/events/dynamostore"),
+	// and without it the doors refuse to start, saying so. Without the
+	// variable, each process remembers the events it handled in memory.
 	EnvIdempotencyTable = "CWS_IDEMPOTENCY_TABLE"
 )
 
@@ -137,14 +140,25 @@ type doors struct {
 	cloud  Cloud
 	store  events.Store
 	worker []queue.Option
+	// err is why the doors cannot open (an idempotency store not linked).
+	err error
 }
 
 // Doors returns the CloudEvents doors, to give cws.Main among the App's
 // options.
 func Doors(opts ...Option) cws.Door {
-	d := &doors{store: events.NewMemoryStore()}
+	d := &doors{}
 	for _, opt := range opts {
 		opt(d)
+	}
+	switch table := os.Getenv(EnvIdempotencyTable); {
+	case d.store != nil: // WithStore wins
+	case table != "":
+		if d.store, d.err = events.OpenStore("dynamo", table); d.err != nil {
+			d.err = fmt.Errorf("%s=%s: %w", EnvIdempotencyTable, table, d.err)
+		}
+	default:
+		d.store = events.NewMemoryStore()
 	}
 	return d
 }
@@ -300,11 +314,17 @@ type Manifest struct {
 	// Workflows names the service's workflows: it answers their tasks
 	// (Step Functions' SendTaskSuccess and SendTaskFailure).
 	Workflows []string `json:"workflows,omitempty"`
+	// Stores are the kinds of the durable idempotency stores the binary
+	// links (events.RegisterStore): "dynamo" with events/dynamostore.
+	Stores []string `json:"stores,omitempty"`
 }
 
 // DescribeDoor implements cws.DoorDescriber.
 func (d *doors) DescribeDoor(ctx context.Context, app *runtime.App) (any, error) {
-	m := Manifest{Door: "cloudevents", Rules: []biz.Rule{}}
+	if d.err != nil {
+		return nil, d.err
+	}
+	m := Manifest{Door: "cloudevents", Rules: []biz.Rule{}, Stores: events.StoreKinds()}
 	if d.cloud != nil {
 		m.Cloud = "aws"
 	}

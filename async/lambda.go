@@ -27,6 +27,9 @@ import (
 // and notifications through the cloud, explicit dead letters to
 // CWS_DEAD_LETTER_QUEUE_URL.
 func (d *doors) Lambda(ctx context.Context, app *runtime.App) (cwslambda.EventHandler, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
 	notify, err := d.notifications(ctx, nil)
 	if err != nil {
 		return nil, err

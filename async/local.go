@@ -22,6 +22,9 @@ import (
 // schedules) or, with CWS_QUEUE_URL, a consumer of that queue of the
 // cloud; and POST /_cws/events, which publishes to the queue.
 func (d *doors) Local(ctx context.Context, app *runtime.App) (*cws.LocalDoor, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
 	log := app.Logger()
 	wopts := append([]queue.Option{queue.WithLogger(log)}, d.worker...)
 	if name := os.Getenv(EnvQueueURL); name != "" {

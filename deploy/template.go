@@ -187,6 +187,8 @@ func (b *builder) environment() (map[string]any, error) {
 	if b.in.Settings.Idempotency == IdempotencyDynamoDB {
 		if ev := b.in.Manifest.Events; ev == nil || ev.Cloud != "aws" {
 			return nil, errors.New("idempotency: dynamodb is the store of the AWS CloudEvents doors, and this service has none: give cws.Main awscloud.Doors()")
+		} else if !slices.Contains(ev.Stores, "dynamo") {
+			return nil, errors.New(`idempotency: dynamodb needs the store in the service's binary: import _ "github.com/coworks-go/cws/events/dynamostore" in its main package`)
 		}
 		env[async.EnvIdempotencyTable] = Ref("IdempotencyTable")
 	}

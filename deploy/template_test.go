@@ -37,6 +37,13 @@ func eventsManifest() *Manifest {
 	return m
 }
 
+// durableManifest is eventsManifest's service linking events/dynamostore.
+func durableManifest() *Manifest {
+	m := eventsManifest()
+	m.Events.Stores = []string{"dynamo"}
+	return m
+}
+
 func input(m *Manifest) Input {
 	p := &Project{}
 	s := p.Stage("prod")
@@ -391,7 +398,13 @@ func cfnLint(t *testing.T) string {
 // write and delete its items; a stage that does not gets none of it, and a
 // service without the AWS CloudEvents doors cannot choose it.
 func TestTemplateWithIdempotencyTable(t *testing.T) {
+	// A service that does not link the store cannot choose it.
 	in := input(eventsManifest())
+	in.Settings.Idempotency = IdempotencyDynamoDB
+	if _, err := NewTemplate(in); err == nil || !strings.Contains(err.Error(), `import _ "github.com/coworks-go/cws/events/dynamostore"`) {
+		t.Errorf("a service without the store choosing it: %v", err)
+	}
+	in = input(durableManifest())
 	in.Settings.Idempotency = IdempotencyDynamoDB
 	tpl, err := NewTemplate(in)
 	if err != nil {
@@ -447,7 +460,7 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 		cors.Routes[i].CORS = true
 	}
 	var files []string
-	durable := input(eventsManifest())
+	durable := input(durableManifest())
 	durable.Settings.Idempotency = IdempotencyDynamoDB
 	for name, in := range map[string]Input{"http": input(httpManifest()), "events": input(eventsManifest()), "noauth": noAuth, "settings": big, "cors": input(cors),
 		"idempotency": durable} {

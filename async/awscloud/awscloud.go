@@ -6,11 +6,6 @@
 //
 //	cws.Main(NewOffice(), awscloud.Doors())
 //
-// With CWS_IDEMPOTENCY_TABLE (async.EnvIdempotencyTable), the idempotency store of
-// invocations and reactors is that DynamoDB table (events/dynamostore),
-// shared by every consumer and kept across their crashes, instead of one
-// in-memory store per process.
-//
 // The clients take the AWS configuration of the environment (the usual
 // chain; AWS_ENDPOINT_URL for LocalStack), loaded when first needed.
 package awscloud
@@ -19,13 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -35,7 +28,6 @@ import (
 	"github.com/coworks-go/cws"
 	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/events"
-	"github.com/coworks-go/cws/events/dynamostore"
 	"github.com/coworks-go/cws/events/invoke"
 	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
 	"github.com/coworks-go/cws/transport/queue"
@@ -43,16 +35,11 @@ import (
 )
 
 // Doors returns the CloudEvents doors with the AWS cloud of the
-// environment: async.Doors(async.WithCloud(New()), opts...), and with
-// CWS_IDEMPOTENCY_TABLE the idempotency store in that table (an
-// async.WithStore among opts still wins).
+// environment: async.Doors(async.WithCloud(New()), opts...). With
+// CWS_IDEMPOTENCY_TABLE their idempotency store is that DynamoDB table
+// (async.EnvIdempotencyTable; the service imports events/dynamostore).
 func Doors(opts ...async.Option) cws.Door {
-	c := New()
-	base := []async.Option{async.WithCloud(c)}
-	if table := os.Getenv(async.EnvIdempotencyTable); table != "" {
-		base = append(base, async.WithStore(c.IdempotencyStore(table)))
-	}
-	return async.Doors(append(base, opts...)...)
+	return async.Doors(append([]async.Option{async.WithCloud(New())}, opts...)...)
 }
 
 // Cloud implements async.Cloud on AWS.
@@ -64,7 +51,6 @@ type Cloud struct {
 	sqs    *sqs.Client
 	eb     *eventbridge.Client
 	sfn    *sfn.Client
-	dynamo *dynamodb.Client
 	cached map[string]events.Publisher // by reply address
 }
 
@@ -96,7 +82,6 @@ func (c *Cloud) clients(ctx context.Context) (*sqs.Client, *eventbridge.Client, 
 			return nil, nil, fmt.Errorf("AWS configuration: %w", err)
 		}
 		c.cfg, c.sqs, c.eb, c.sfn = &cfg, sqs.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sfn.NewFromConfig(cfg)
-		c.dynamo = dynamodb.NewFromConfig(cfg)
 	}
 	return c.sqs, c.eb, nil
 }
@@ -226,44 +211,3 @@ func taskDone(err error) error {
 }
 
 var _ invoke.TaskReporter = (*Cloud)(nil)
-
-// IdempotencyStore returns the idempotency store in the DynamoDB table
-// (name or ARN) of the cloud, shared by every consumer and kept across
-// their crashes. Its client is made when first used.
-func (c *Cloud) IdempotencyStore(table string) *dynamostore.Store {
-	return dynamostore.New(lazyDynamo{c}, table)
-}
-
-// lazyDynamo is the cloud's DynamoDB client, made on first call.
-type lazyDynamo struct{ c *Cloud }
-
-func (l lazyDynamo) client(ctx context.Context) (*dynamodb.Client, error) {
-	if _, _, err := l.c.clients(ctx); err != nil {
-		return nil, err
-	}
-	return l.c.dynamo, nil
-}
-
-func (l lazyDynamo) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	client, err := l.client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return client.PutItem(ctx, in, opts...)
-}
-
-func (l lazyDynamo) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	client, err := l.client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return client.GetItem(ctx, in, opts...)
-}
-
-func (l lazyDynamo) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	client, err := l.client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return client.DeleteItem(ctx, in, opts...)
-}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/async/awscloud"
+	_ "github.com/coworks-go/cws/events/dynamostore" // CWS_IDEMPOTENCY_TABLE's store
 	"github.com/coworks-go/cws/internal/motoserver"
 	"github.com/coworks-go/cws/runtime"
 )

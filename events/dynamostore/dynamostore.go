@@ -1,8 +1,11 @@
 // Package dynamostore is an events.Store in a DynamoDB table, shared by
 // every consumer of a queue and kept across their crashes: the durable
-// idempotency store, chosen with CWS_IDEMPOTENCY_TABLE (see
-// awscloud.Doors). Only services that choose it link it and the DynamoDB
-// client.
+// idempotency store, chosen with CWS_IDEMPOTENCY_TABLE
+// (async.EnvIdempotencyTable). Only services that import it link it and
+// the DynamoDB client; it registers itself (events.RegisterStore, kind
+// "dynamo"), so the import may be for that effect alone:
+//
+//	import _ "github.com/coworks-go/cws/events/dynamostore"
 //
 // The table is the one Powertools for AWS Lambda's idempotency uses:
 // partition key id (a string), an item per key with its status
@@ -24,9 +27,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -70,6 +75,56 @@ type Store struct {
 }
 
 var _ events.Store = (*Store)(nil)
+
+func init() {
+	events.RegisterStore("dynamo", func(table string) (events.Store, error) {
+		return New(&defaultClient{}, table), nil
+	})
+}
+
+// defaultClient is a DynamoDB client of the environment's AWS
+// configuration (the usual chain; AWS_ENDPOINT_URL), made on first use.
+type defaultClient struct {
+	mu     sync.Mutex
+	client *dynamodb.Client
+}
+
+func (d *defaultClient) get(ctx context.Context) (*dynamodb.Client, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.client == nil {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("AWS configuration: %w", err)
+		}
+		d.client = dynamodb.NewFromConfig(cfg)
+	}
+	return d.client, nil
+}
+
+func (d *defaultClient) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c, err := d.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.PutItem(ctx, in, opts...)
+}
+
+func (d *defaultClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c, err := d.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.GetItem(ctx, in, opts...)
+}
+
+func (d *defaultClient) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	c, err := d.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.DeleteItem(ctx, in, opts...)
+}
 
 // New returns the store of table, through client.
 func New(client API, table string) *Store {
