@@ -305,7 +305,7 @@ func (p *Profiler) remember(req *runtime.Request, entry string, start time.Time,
 	}
 	target := req.Path
 	switch {
-	case req.Query != nil && len(req.Query) > 0:
+	case len(req.Query) > 0:
 		// API Gateway REST events hand the query over decoded.
 		target += "?" + req.Query.Encode()
 	case req.RawQuery != "":
