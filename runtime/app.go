@@ -424,8 +424,9 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	ctx = st
 	defer func() {
 		if p := recover(); p != nil {
-			_ = panics.Catch(ctx, a.log, p, "entry panicked", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path)
-			resp = ProblemResponse(&Problem{Title: http.StatusText(500), Status: 500}, req.Path)
+			id := req.requestID()
+			_ = panics.Catch(ctx, a.log, p, "entry panicked", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path, "request_id", id)
+			resp = ProblemResponse(&Problem{Title: http.StatusText(500), Status: 500, RequestID: id}, req.Path)
 		}
 	}()
 	if e.Auth && !req.Authorized {
@@ -492,7 +493,8 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 func (a *App) errorResponse(ctx context.Context, e *entry, req *Request, err error) *Response {
 	p, internal := problemFor(err)
 	if internal {
-		a.log.ErrorContext(ctx, "entry failed", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path, "error", err)
+		p.RequestID = req.requestID()
+		a.log.ErrorContext(ctx, "entry failed", "entry", e.qualifiedName(), "method", req.Method, "path", req.Path, "request_id", p.RequestID, "error", err)
 	}
 	return ProblemResponse(p, req.Path)
 }

@@ -319,10 +319,20 @@ func testErrors(t *testing.T, s any) {
 	if !strings.Contains(logs.String(), "hunter2") {
 		t.Errorf("internal error not logged: %s", logs)
 	}
+	// The answer names the request, as the log line does: nothing else.
+	if len(p.RequestID) != 16 || !strings.Contains(logs.String(), `"request_id":"`+p.RequestID+`"`) {
+		t.Errorf("request id %q not in the log:\n%s", p.RequestID, logs)
+	}
+	if strings.Contains(string(r.body), "status.go") || strings.Contains(string(r.body), "goroutine") {
+		t.Errorf("internals in the answer: %s", r.body)
+	}
 
 	r = expect(t, app, get("/status/599"), 500, "")
-	if strings.Contains(string(r.body), "blew") {
+	if strings.Contains(string(r.body), "blew") || strings.Contains(string(r.body), "goroutine") {
 		t.Errorf("panic leaks: %s", r.body)
+	}
+	if id := r.problem(t).RequestID; id == "" || id == p.RequestID || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+		t.Errorf("the panic's request id %q (the error's %q) not in the log", id, p.RequestID)
 	}
 	if l := logs.String(); !strings.Contains(l, "entry blew up") || !strings.Contains(l, "goroutine") {
 		t.Errorf("panic not logged with its stack: %s", l)

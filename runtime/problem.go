@@ -29,6 +29,10 @@ type Problem struct {
 	Instance string `json:"instance,omitempty"`
 	// Errors lists the parameters that failed, for 400 and 422 answers.
 	Errors []ParamError `json:"errors,omitempty"`
+	// RequestID is the request's id in a server error's answer: the one
+	// thing it tells of the failure, which the log line with the same id
+	// explains.
+	RequestID string `json:"request_id,omitempty"`
 
 	cause error
 }

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/url"
@@ -27,6 +29,10 @@ type Request struct {
 	Body io.Reader
 	// RemoteAddr is the caller's address, when the door knows it.
 	RemoteAddr string
+	// ID identifies the request in the logs and in the answer of a server
+	// error: API Gateway's and Lambda's request id on those doors; made up
+	// by the App when a door gives none.
+	ID string
 	// BasePath is the prefix of Path the client used to reach the service,
 	// which Path does not hold: "/dev" for an API Gateway stage on its own
 	// domain, a custom domain's base path mapping; empty at the root (the
@@ -164,4 +170,15 @@ func (r *Response) ReadBody() ([]byte, error) {
 		}
 	}()
 	return io.ReadAll(r.Stream)
+}
+
+// requestID returns the request's id, made up (16 random hex digits) when
+// the door gave none.
+func (r *Request) requestID() string {
+	if r.ID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		r.ID = hex.EncodeToString(b[:])
+	}
+	return r.ID
 }

@@ -167,6 +167,7 @@ func (h *Handler) rest(ctx context.Context, e *event) (*awsevents.APIGatewayProx
 		}
 	}
 	req.RemoteAddr = e.RequestContext.Identity.SourceIP
+	req.ID = e.RequestContext.RequestID
 	// The client asked for /dev/items/7 (the stage on the API's domain, a
 	// base path mapping on a custom domain); the service sees /items/7.
 	if base, ok := strings.CutSuffix(e.RequestContext.Path, e.Path); ok && base != "" && e.Path != "" {
@@ -224,6 +225,7 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awseve
 		req.Header["Cookie"] = []string{strings.Join(e.Cookies, "; ")}
 	}
 	req.RemoteAddr = e.RequestContext.HTTP.SourceIP
+	req.ID = e.RequestContext.RequestID
 	resp := h.serve(ctx, req, bad)
 	body, b64, err := responseBody(resp)
 	if err != nil {

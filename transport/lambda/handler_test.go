@@ -74,6 +74,12 @@ func (shop) GetLogo(ctx context.Context) []byte { return []byte("\x89PNG\r\n\x1a
 
 func (shop) GetEcho_(ctx context.Context, s string) string { return s }
 
+// GetBoom fails: its answer (*-server-error) names the request by API
+// Gateway's id, and tells nothing of the error.
+func (shop) GetBoom(ctx context.Context) (string, error) {
+	return "", errors.New("db password is hunter2")
+}
+
 // GetLink links to an echo, through the door it was called by (the
 // *-link-* events).
 func (shop) GetLink(ctx context.Context) (string, error) {
