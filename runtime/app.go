@@ -523,7 +523,13 @@ func (a *App) Guard(ctx context.Context, token string) *Problem {
 func readBody(body io.Reader, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
-		return nil, BadRequest("reading the body: %v", err)
+		// The door's error (a deadline, a reset) names addresses and
+		// internals: the answer says what happened, no more.
+		var timeout interface{ Timeout() bool }
+		if errors.As(err, &timeout) && timeout.Timeout() {
+			return nil, BadRequest("the body did not arrive in time")
+		}
+		return nil, BadRequest("the body could not be read")
 	}
 	if int64(len(data)) > limit {
 		return nil, NewProblem(http.StatusRequestEntityTooLarge, "the body exceeds the limit of %d bytes", limit)
