@@ -262,13 +262,18 @@ func (s *server) waitFor(path, body string, timeout time.Duration) {
 }
 
 func (s *server) do(method, path, body, token string) (int, string, http.Header) {
+	return s.doType(method, path, "application/json", body, token)
+}
+
+// doType is do with the body's content type.
+func (s *server) doType(method, path, contentType, body, token string) (int, string, http.Header) {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
 	req, _ := http.NewRequest(method, s.base+path, r)
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", token)
