@@ -510,8 +510,12 @@ func (a *App) Guard(ctx context.Context, token string) *Problem {
 	}
 	ok, err := a.auth.Authorize(ctx, token)
 	if err != nil {
-		a.log.ErrorContext(ctx, "authorizer failed", "error", err)
-		return &Problem{Title: http.StatusText(500), Status: 500}
+		p := &Problem{Title: http.StatusText(500), Status: 500}
+		if req := RequestFrom(ctx); req != nil {
+			p.RequestID = req.requestID()
+		}
+		a.log.ErrorContext(ctx, "authorizer failed", "request_id", p.RequestID, "error", err)
+		return p
 	}
 	if !ok {
 		return NewProblem(http.StatusForbidden, "the token is refused")

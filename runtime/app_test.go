@@ -597,6 +597,9 @@ func TestCustomAuthorizer(t *testing.T) {
 	if strings.Contains(r.text(), "backend") || !strings.Contains(logs.String(), "auth backend down") {
 		t.Errorf("authorizer error: body %s, log %s", r.body, logs)
 	}
+	if id := r.problem(t).RequestID; id == "" || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+		t.Errorf("the authorizer's 500: request id %q not in the log %s", id, logs)
+	}
 	app, _ = newApp(t, selfAuth{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("opt")))
 	expect(t, app, call{method: "GET", target: "/text", token: "opt"}, 200, "hello")
 	expect(t, app, call{method: "GET", target: "/text", token: "Bearer friend"}, 403, "")
