@@ -18,11 +18,11 @@ const EventsPath = "/_cws/events"
 // binding (binary, structured or batched), guarded by the App's authorizer
 // (App.Guard), published to pub (the runtime's queue). It answers 202 with
 // the ids once they are queued, and problem+json otherwise: 400 with the
-// reason for an invalid event, 401/403 without a good token, 405 for
-// another method, 413 for an event over the limit, 503 when the queue
+// reason for an invalid event, 401/403 without a good token (asked first,
+// as the other /_cws endpoints do), 405 for another method, 413 for an event over the limit, 503 when the queue
 // refuses.
 func Endpoint(app *runtime.App, pub events.Publisher) http.Handler {
-	return onlyMethod(http.MethodPost, guarded(app, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return guarded(app, onlyMethod(http.MethodPost, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem := func(p *runtime.Problem) { writeProblem(w, r, p) }
 		body := http.MaxBytesReader(w, r.Body, runtime.DefaultMaxBodyBytes)
 		evs, err := wire.DecodeHTTP(r.Header, body)
