@@ -1,0 +1,239 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/internal/testutil"
+	cwssqs "github.com/coworks-go/cws/transport/sqs"
+)
+
+// The consumer's defaults (queue.Configure) that bound what a crash can
+// redo: handlers at once, and acknowledged messages not yet deleted (the
+// deleter's batches of 10, up to two per receiver, one receiver).
+const (
+	consumerConcurrency = 10
+	pendingDeletes      = 2 * 10
+)
+
+var (
+	effectsOnce sync.Once
+	effectsBin  string
+	effectsErr  error
+)
+
+// effectsBinary builds testdata/effects, the service recording each
+// handled invocation in a file, once per run.
+func effectsBinary(t *testing.T) string {
+	t.Helper()
+	effectsOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cws-it-effects-")
+		if err != nil {
+			effectsErr = err
+			return
+		}
+		effectsBin = filepath.Join(dir, "effects")
+		if out, err := exec.Command("go", "build", "-o", effectsBin, "./testdata/effects").CombinedOutput(); err != nil {
+			effectsErr = errors.New("building testdata/effects: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if effectsErr != nil {
+		t.Fatal(effectsErr)
+	}
+	return effectsBin
+}
+
+// consumer is one run of testdata/effects consuming a queue.
+type consumer struct {
+	cmd    *exec.Cmd
+	logs   *testutil.SyncBuffer
+	exited chan struct{}
+	err    error // once exited
+}
+
+// startConsumer runs testdata/effects on the queue at url, recording its
+// effects in file; env adds to its environment.
+func startConsumer(t *testing.T, url, file string, env ...string) *consumer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(effectsBinary(t))
+	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "CWS_QUEUE_URL="+url, "EFFECTS_FILE="+file,
+		"AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
+	cmd.Env = append(cmd.Env, env...)
+	c := &consumer{cmd: cmd, logs: &testutil.SyncBuffer{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = c.logs, c.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.err = cmd.Wait(); close(c.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-c.exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-c.exited
+		}
+	})
+	return c
+}
+
+// signal sends sig and waits up to limit for the consumer to exit; it
+// returns how long that took.
+func (c *consumer) signal(t *testing.T, sig os.Signal, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if err := c.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.exited:
+		return time.Since(start)
+	case <-time.After(limit):
+		t.Fatalf("the consumer did not exit within %v of %v\n%s", limit, sig, c.logs)
+		return 0
+	}
+}
+
+// sendEffects sends n invocations of POST /effects, numbered 0 to n-1, to
+// the queue at url.
+func sendEffects(t *testing.T, c *sqs.Client, url string, n int) {
+	t.Helper()
+	ctx := ctxFor(t, 2*time.Minute)
+	pub := cwssqs.NewPublisher(c, url)
+	next := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				e, err := invoke.New("it.faults", "POST", "/effects", map[string]int{"n": i})
+				if err == nil {
+					err = pub.Publish(ctx, e)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// effectCounts reads the effects file: how many times each number ran.
+func effectCounts(t *testing.T, file string) map[int]int {
+	t.Helper()
+	f, err := os.Open(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[int]int{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	counts := map[int]int{}
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		field, _, _ := strings.Cut(s.Text(), " ")
+		n, err := strconv.Atoi(field)
+		if err != nil {
+			t.Fatalf("effects file line %q", s.Text())
+		}
+		counts[n]++
+	}
+	return counts
+}
+
+// tally is what the effects of n invocations say: lost (never ran) and
+// duplicated (ran more than once: the extra runs).
+func tally(counts map[int]int, n int) (lost, duplicates int) {
+	for i := range n {
+		switch c := counts[i]; {
+		case c == 0:
+			lost++
+		case c > 1:
+			duplicates += c - 1
+		}
+	}
+	return lost, duplicates
+}
+
+// until polls ok every 200ms up to limit.
+func until(t *testing.T, what string, limit time.Duration, logs *testutil.SyncBuffer, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v\n%s", what, limit, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestConsumerKilledMidBatch: a consumer of an SQS queue (testdata/effects
+// under cws.Main with awscloud) killed with SIGKILL while it handles a
+// stream of invocations, then started again, loses none; what runs twice is
+// at most what was in flight: the handlers running and the acknowledged
+// messages not yet deleted. The restarted consumer then stops on SIGTERM
+// with exit status 0.
+func TestConsumerKilledMidBatch(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	url, _ := createQueue(t, c, name(t, "q"), nil)
+	const n = 500
+	sendEffects(t, c, url, n)
+	file := filepath.Join(t.TempDir(), "effects")
+	env := []string{"EFFECTS_DELAY=20ms", "EFFECTS_VISIBILITY=5s"}
+
+	first := startConsumer(t, url, file, env...)
+	until(t, "a third handled", time.Minute, first.logs, func() bool { return len(effectCounts(t, file)) >= n/3 })
+	first.signal(t, syscall.SIGKILL, 10*time.Second)
+	before := effectCounts(t, file)
+	if len(before) >= n {
+		t.Fatalf("the consumer finished all %d before it was killed: nothing was mid-stream", n)
+	}
+
+	second := startConsumer(t, url, file, env...)
+	until(t, "all handled and the queue empty", 2*time.Minute, second.logs, func() bool {
+		return len(effectCounts(t, file)) == n && heldBy(t, c, url) == 0
+	})
+	if took := second.signal(t, syscall.SIGTERM, 30*time.Second); second.err != nil {
+		t.Errorf("after SIGTERM (%v): %v\n%s", took, second.err, second.logs)
+	}
+	lost, duplicates := tally(effectCounts(t, file), n)
+	t.Logf("%d invocations, killed after %d handled: lost %d, duplicates %d (bound %d)",
+		n, len(before), lost, duplicates, consumerConcurrency+pendingDeletes)
+	if lost != 0 {
+		t.Errorf("lost %d", lost)
+	}
+	if duplicates > consumerConcurrency+pendingDeletes {
+		t.Errorf("%d duplicates, more than the %d in flight", duplicates, consumerConcurrency+pendingDeletes)
+	}
+}

@@ -1,0 +1,65 @@
+// Command effects is the service of the integration fault tests: its one
+// entry, POST /effects, waits $EFFECTS_DELAY (a handler's work), then
+// appends the number it is given and the time to $EFFECTS_FILE — an effect
+// outside the process, which survives its being killed — so that a test
+// counts, per event, how often it ran. It consumes the SQS queue of
+// CWS_QUEUE_URL (awscloud), with a visibility timeout of
+// $EFFECTS_VISIBILITY; it links the DynamoDB idempotency store, used when
+// CWS_IDEMPOTENCY_TABLE names a table.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/coworks-go/cws"
+	"github.com/coworks-go/cws/async"
+	"github.com/coworks-go/cws/async/awscloud"
+	_ "github.com/coworks-go/cws/events/dynamostore"
+	"github.com/coworks-go/cws/transport/queue"
+)
+
+// Effects is the service.
+type Effects struct {
+	mu    sync.Mutex
+	file  *os.File
+	delay time.Duration
+}
+
+// Effect is what an invocation carries: its number.
+type Effect struct {
+	N int `json:"n"`
+}
+
+// PostEffects does the work, then records the effect: one line, one write.
+func (s *Effects) PostEffects(ctx context.Context, in Effect) (Effect, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return in, ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := fmt.Fprintf(s.file, "%d %d\n", in.N, time.Now().UnixNano()); err != nil {
+		return in, fmt.Errorf("recording the effect: %w", err)
+	}
+	return in, nil
+}
+
+func main() {
+	f, err := os.OpenFile(os.Getenv("EFFECTS_FILE"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "effects:", err)
+		os.Exit(1)
+	}
+	delay, _ := time.ParseDuration(os.Getenv("EFFECTS_DELAY"))
+	visibility, err := time.ParseDuration(os.Getenv("EFFECTS_VISIBILITY"))
+	if err != nil {
+		visibility = 30 * time.Second
+	}
+	cws.Main(&Effects{file: f, delay: delay},
+		awscloud.Doors(async.WithWorker(queue.WithVisibilityTimeout(visibility))))
+}
