@@ -237,3 +237,44 @@ func TestConsumerKilledMidBatch(t *testing.T) {
 		t.Errorf("%d duplicates, more than the %d in flight", duplicates, consumerConcurrency+pendingDeletes)
 	}
 }
+
+// TestConsumerSIGTERMDrains: SIGTERM while the consumer handles a stream
+// of slow invocations: it finishes what it runs, deletes it, and exits 0
+// well within the visibility timeout; the queue keeps exactly what it did
+// not handle, and a new consumer handles that: none lost, none run twice.
+func TestConsumerSIGTERMDrains(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	url, _ := createQueue(t, c, name(t, "q"), nil)
+	const n = 100
+	const visibility = 10 * time.Second
+	sendEffects(t, c, url, n)
+	file := filepath.Join(t.TempDir(), "effects")
+	env := []string{"EFFECTS_DELAY=300ms", "EFFECTS_VISIBILITY=" + visibility.String()}
+
+	first := startConsumer(t, url, file, env...)
+	until(t, "20 handled", time.Minute, first.logs, func() bool { return len(effectCounts(t, file)) >= 20 })
+	took := first.signal(t, syscall.SIGTERM, visibility)
+	if first.err != nil {
+		t.Errorf("after SIGTERM: %v\n%s", first.err, first.logs)
+	}
+	drained := effectCounts(t, file)
+	if len(drained) >= n {
+		t.Fatalf("the consumer finished all %d before SIGTERM: nothing was mid-stream", n)
+	}
+	if held := heldBy(t, c, url); held != n-len(drained) {
+		t.Errorf("after the drain the queue holds %d, want the %d not handled", held, n-len(drained))
+	}
+
+	second := startConsumer(t, url, file, env...)
+	until(t, "all handled and the queue empty", 2*time.Minute, second.logs, func() bool {
+		return len(effectCounts(t, file)) == n && heldBy(t, c, url) == 0
+	})
+	second.signal(t, syscall.SIGTERM, visibility)
+	lost, duplicates := tally(effectCounts(t, file), n)
+	t.Logf("%d invocations, SIGTERM after %d handled, exited in %v: lost %d, duplicates %d",
+		n, len(drained), took.Round(time.Millisecond), lost, duplicates)
+	if lost != 0 || duplicates != 0 {
+		t.Errorf("lost %d, duplicates %d: want none", lost, duplicates)
+	}
+}
