@@ -128,6 +128,12 @@ func WithCloud(c Cloud) Option { return func(d *doors) { d.cloud = c } }
 // (default: one events.MemoryStore per process).
 func WithStore(s events.Store) Option { return func(d *doors) { d.store = s } }
 
+// WithLease sets how long an invocation's claim in the idempotency store
+// holds while its entry runs (default events.DefaultLease): after a
+// consumer died mid-entry, the redelivery waits that long before it runs.
+// Longer than the slowest entry, or a duplicate may run beside it.
+func WithLease(l time.Duration) Option { return func(d *doors) { d.lease = l } }
+
 // WithWorker sets options of the queue workers, local and on Lambda
 // (concurrency, visibility, backoff...).
 func WithWorker(opts ...queue.Option) Option {
@@ -139,6 +145,7 @@ type doors struct {
 	runtime.EmptyOption
 	cloud  Cloud
 	store  events.Store
+	lease  time.Duration
 	worker []queue.Option
 	// err is why the doors cannot open (an idempotency store not linked).
 	err error
@@ -217,7 +224,8 @@ func (d *doors) newEngine(ctx context.Context, app *runtime.App, pub events.Publ
 // newDoor returns the invocation door of app, with the reactors' engine
 // for the other events.
 func (d *doors) newDoor(app *runtime.App, replies invoke.ReplyResolver, engine *biz.Engine) *invoke.Door {
-	opts := []invoke.DoorOption{invoke.WithLogger(app.Logger()), invoke.WithStore(d.store), invoke.WithReplies(replies)}
+	opts := []invoke.DoorOption{invoke.WithLogger(app.Logger()), invoke.WithStore(d.store), invoke.WithReplies(replies),
+		invoke.WithLease(d.lease)}
 	if tr, ok := d.cloud.(invoke.TaskReporter); ok {
 		opts = append(opts, invoke.WithTasks(tr))
 	}

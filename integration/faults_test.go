@@ -16,9 +16,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/coworks-go/cws/async"
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/dynamostore"
 	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/internal/motoserver"
 	"github.com/coworks-go/cws/internal/testutil"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
@@ -30,6 +39,9 @@ const (
 	consumerConcurrency = 10
 	pendingDeletes      = 2 * 10
 )
+
+// effectsSource is the source of the invocations the fault tests send.
+const effectsSource = "it.faults"
 
 var (
 	effectsOnce sync.Once
@@ -115,19 +127,21 @@ func (c *consumer) signal(t *testing.T, sig os.Signal, limit time.Duration) time
 }
 
 // sendEffects sends n invocations of POST /effects, numbered 0 to n-1, to
-// the queue at url.
-func sendEffects(t *testing.T, c *sqs.Client, url string, n int) {
+// the queue at url; it returns their event ids, by number.
+func sendEffects(t *testing.T, c *sqs.Client, url string, n int) []string {
 	t.Helper()
 	ctx := ctxFor(t, 2*time.Minute)
 	pub := cwssqs.NewPublisher(c, url)
 	next := make(chan int)
 	errs := make(chan error, n)
+	ids := make([]string, n)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for i := range next {
-				e, err := invoke.New("it.faults", "POST", "/effects", map[string]int{"n": i})
+				e, err := invoke.New(effectsSource, "POST", "/effects", map[string]int{"n": i})
 				if err == nil {
+					ids[i] = e.ID()
 					err = pub.Publish(ctx, e)
 				}
 				if err != nil {
@@ -145,6 +159,7 @@ func sendEffects(t *testing.T, c *sqs.Client, url string, n int) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	return ids
 }
 
 // effectCounts reads the effects file: how many times each number ran.
@@ -199,18 +214,67 @@ func until(t *testing.T, what string, limit time.Duration, logs *testutil.SyncBu
 
 // TestConsumerKilledMidBatch: a consumer of an SQS queue (testdata/effects
 // under cws.Main with awscloud) killed with SIGKILL while it handles a
-// stream of invocations, then started again, loses none; what runs twice is
-// at most what was in flight: the handlers running and the acknowledged
-// messages not yet deleted. The restarted consumer then stops on SIGTERM
-// with exit status 0.
+// stream of invocations, then started again, loses none. With the
+// idempotency store in memory, what runs twice is at most what was in
+// flight: the handlers running and the acknowledged messages not yet
+// deleted. With the DynamoDB store (events/dynamostore on moto's server,
+// CWS_IDEMPOTENCY_TABLE), nothing runs twice but what the kill caught
+// between its effect and the recording of its outcome: an invocation whose
+// effect is in the file and whose claim is still in progress. The
+// restarted consumer then stops on SIGTERM with exit status 0.
 func TestConsumerKilledMidBatch(t *testing.T) {
+	need(t)
 	t.Parallel()
+	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
+		lost, duplicates, _ := killAndRestart(t, nil)
+		if lost != 0 {
+			t.Errorf("lost %d", lost)
+		}
+		if len(duplicates) > consumerConcurrency+pendingDeletes {
+			t.Errorf("%d duplicates, more than the %d in flight", len(duplicates), consumerConcurrency+pendingDeletes)
+		}
+	})
+	t.Run("dynamodb", func(t *testing.T) {
+		t.Parallel()
+		srv, err := motoserver.Start(ctxFor(t, time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Stop)
+		db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
+			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+		table := idempotencyTable(t, db)
+		var caught map[string]bool
+		lost, duplicates, ids := killAndRestart(t, func() { caught = inProgress(t, db, table) },
+			async.EnvIdempotencyTable+"="+table, "AWS_ENDPOINT_URL_DYNAMODB="+srv.Endpoint, "EFFECTS_LEASE=3s")
+		if lost != 0 {
+			t.Errorf("lost %d", lost)
+		}
+		window := 0
+		for _, n := range duplicates {
+			if !caught[events.Key(effectEvent(ids[n]))] {
+				t.Errorf("invocation %d ran twice, but the kill did not catch it between its effect and its outcome", n)
+			} else {
+				window++
+			}
+		}
+		t.Logf("claims in progress at the kill: %d; duplicates caught between effect and outcome: %d", len(caught), window)
+	})
+}
+
+// killAndRestart sends 500 invocations, SIGKILLs the consumer once a third
+// ran, calls killed (if not nil), starts it again until all ran and the
+// queue is empty, and stops it with SIGTERM. It returns how many never
+// ran, the numbers of the extra runs, and the event ids.
+func killAndRestart(t *testing.T, killed func(), env ...string) (lost int, duplicates []int, ids []string) {
+	t.Helper()
 	c := sqs.NewFromConfig(need(t))
 	url, _ := createQueue(t, c, name(t, "q"), nil)
 	const n = 500
-	sendEffects(t, c, url, n)
+	ids = sendEffects(t, c, url, n)
 	file := filepath.Join(t.TempDir(), "effects")
-	env := []string{"EFFECTS_DELAY=20ms", "EFFECTS_VISIBILITY=5s"}
+	env = append([]string{"EFFECTS_DELAY=20ms", "EFFECTS_VISIBILITY=5s"}, env...)
 
 	first := startConsumer(t, url, file, env...)
 	until(t, "a third handled", time.Minute, first.logs, func() bool { return len(effectCounts(t, file)) >= n/3 })
@@ -218,6 +282,9 @@ func TestConsumerKilledMidBatch(t *testing.T) {
 	before := effectCounts(t, file)
 	if len(before) >= n {
 		t.Fatalf("the consumer finished all %d before it was killed: nothing was mid-stream", n)
+	}
+	if killed != nil {
+		killed()
 	}
 
 	second := startConsumer(t, url, file, env...)
@@ -227,15 +294,67 @@ func TestConsumerKilledMidBatch(t *testing.T) {
 	if took := second.signal(t, syscall.SIGTERM, 30*time.Second); second.err != nil {
 		t.Errorf("after SIGTERM (%v): %v\n%s", took, second.err, second.logs)
 	}
-	lost, duplicates := tally(effectCounts(t, file), n)
-	t.Logf("%d invocations, killed after %d handled: lost %d, duplicates %d (bound %d)",
-		n, len(before), lost, duplicates, consumerConcurrency+pendingDeletes)
-	if lost != 0 {
-		t.Errorf("lost %d", lost)
+	counts := effectCounts(t, file)
+	for i := range n {
+		switch k := counts[i]; {
+		case k == 0:
+			lost++
+		case k > 1:
+			for range k - 1 {
+				duplicates = append(duplicates, i)
+			}
+		}
 	}
-	if duplicates > consumerConcurrency+pendingDeletes {
-		t.Errorf("%d duplicates, more than the %d in flight", duplicates, consumerConcurrency+pendingDeletes)
+	t.Logf("%d invocations, killed after %d handled: lost %d, duplicates %d (in-flight bound %d)",
+		n, len(before), lost, len(duplicates), consumerConcurrency+pendingDeletes)
+	return lost, duplicates, ids
+}
+
+// effectEvent is the event of id as sendEffects sent it, for its key.
+func effectEvent(id string) event.Event {
+	e := event.New()
+	e.SetSource(effectsSource)
+	e.SetID(id)
+	return e
+}
+
+// idempotencyTable creates a table as Powertools' idempotency documents it
+// (partition key id, TTL on expiration) and returns its name.
+func idempotencyTable(t *testing.T, db *dynamodb.Client) string {
+	t.Helper()
+	ctx := ctxFor(t, 30*time.Second)
+	table := name(t, "idempotency")
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String(dynamostore.AttrID), AttributeType: dbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String(dynamostore.AttrID), KeyType: dbtypes.KeyTypeHash}},
+		BillingMode:          dbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatalf("CreateTable: %v", err)
 	}
+	return table
+}
+
+// inProgress is the keys of the table's claims still in progress.
+func inProgress(t *testing.T, db *dynamodb.Client, table string) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctxFor(t, 30*time.Second))
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		for _, item := range page.Items {
+			status, _ := item[dynamostore.AttrStatus].(*dbtypes.AttributeValueMemberS)
+			id, _ := item[dynamostore.AttrID].(*dbtypes.AttributeValueMemberS)
+			if status != nil && id != nil && status.Value == dynamostore.StatusInProgress {
+				keys[id.Value] = true
+			}
+		}
+	}
+	return keys
 }
 
 // TestConsumerSIGTERMDrains: SIGTERM while the consumer handles a stream

@@ -78,6 +78,11 @@ func WithStore(s events.Store) DoorOption { return func(d *Door) { d.dedup.Store
 // events.DefaultWindow).
 func WithWindow(w time.Duration) DoorOption { return func(d *Door) { d.dedup.Window = w } }
 
+// WithLease sets how long a delivery's claim on an invocation holds while
+// its entry runs (default events.DefaultLease): a consumer that dies
+// mid-entry leaves its claim, and a redelivery runs only once it is over.
+func WithLease(l time.Duration) DoorOption { return func(d *Door) { d.dedup.Lease = l } }
+
 // WithReplies sets where results can go; without it, an invocation asking
 // for a reply is refused (Permanent).
 func WithReplies(r ReplyResolver) DoorOption { return func(d *Door) { d.replies = r } }

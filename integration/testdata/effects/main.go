@@ -5,7 +5,8 @@
 // counts, per event, how often it ran. It consumes the SQS queue of
 // CWS_QUEUE_URL (awscloud), with a visibility timeout of
 // $EFFECTS_VISIBILITY; it links the DynamoDB idempotency store, used when
-// CWS_IDEMPOTENCY_TABLE names a table.
+// CWS_IDEMPOTENCY_TABLE names a table, with a claim's lease of
+// $EFFECTS_LEASE (default events.DefaultLease).
 package main
 
 import (
@@ -60,6 +61,7 @@ func main() {
 	if err != nil {
 		visibility = 30 * time.Second
 	}
+	lease, _ := time.ParseDuration(os.Getenv("EFFECTS_LEASE"))
 	cws.Main(&Effects{file: f, delay: delay},
-		awscloud.Doors(async.WithWorker(queue.WithVisibilityTimeout(visibility))))
+		awscloud.Doors(async.WithWorker(queue.WithVisibilityTimeout(visibility)), async.WithLease(lease)))
 }
