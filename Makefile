@@ -14,6 +14,10 @@ MAILPIT     := $(BIN)/mailpit
 # Chromium drives the admin dashboard's browser test: the one on the PATH,
 # else Debian's package, which `make chromium` installs.
 CHROMIUM    ?= $(or $(shell command -v chromium 2>/dev/null),$(shell command -v chromium-browser 2>/dev/null),/usr/bin/chromium)
+# wrk drives the load test (bench/load_test.go) and the soak: the one on the
+# PATH, else Debian's package, which `make wrk` installs.
+WRK         ?= $(or $(shell command -v wrk 2>/dev/null),/usr/bin/wrk)
+SOAK        ?= 10m
 SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
 CFNLINT     := $(BIN)/cfn-lint-$(CFNLINT_VERSION)/bin/cfn-lint
 SCHEMATHESIS := $(BIN)/schemathesis-$(SCHEMATHESIS_VERSION)/bin/schemathesis
@@ -34,7 +38,7 @@ fuzz-each = @for t in $(FUZZ_TARGETS); do \
 	  echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(1) $$pkg || exit 1; \
 	done
 
-.PHONY: help run test lint unit integration localstack localstack-stop tools chromium screenshots cws gen bench fuzz fuzz-short clean
+.PHONY: help run test lint unit integration localstack localstack-stop tools chromium screenshots wrk cws gen bench soak fuzz fuzz-short clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -52,10 +56,11 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	$(STATICCHECK) -tags integration,cwsopenapi,cwscommands ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
-unit: tools $(CHROMIUM) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium), then every fuzz target for $(FUZZTIME_SHORT)
+unit: tools $(CHROMIUM) $(WRK) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium), then every fuzz target for $(FUZZTIME_SHORT)
 	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) MOTO_SERVER=$(MOTO_SERVER) $(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags cwsopenapi ./blueprint/admin/
-	cd bench && $(GO) test -race -count=1 ./...
+	cd bench && WRK=$(WRK) $(GO) test -race -count=1 ./...
+	cd bench && WRK=$(WRK) $(GO) test -count=1 -run '^TestLoad$$' -v .
 	$(MAKE) fuzz-short
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
@@ -113,6 +118,12 @@ $(CHROMIUM):
 screenshots: $(CHROMIUM) ## regenerate the dashboard's screenshots (docs/img/admin-*.png) in Chromium, against cws run ./examples/biz
 	CHROMIUM=$(CHROMIUM) CWS_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run '^TestAdminDashboard$$' ./cmd/cws
 
+wrk: $(WRK) ## install wrk (Debian's wrk package) when it is missing, for the load test and the soak
+
+$(WRK):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+
 $(BENCHSTAT):
 	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
@@ -129,6 +140,9 @@ bench: $(BENCHSTAT) $(JINJA2_PYTHON) cws ## run the benchmarks (interleaved, SQS
 	done; \
 	if [ -n "$$started" ]; then $(BIN)/cws localstack stop >/dev/null; fi
 	$(BENCHSTAT) -col /impl bench/results.txt
+
+soak: $(WRK) ## not in CI: $(SOAK) of wrk against cws's local server and its async door, memory and goroutines sampled, asserted flat
+	cd bench && WRK=$(WRK) LOAD_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 30m .
 
 fuzz: ## run every fuzz target for $(FUZZTIME)
 	$(call fuzz-each,$(FUZZTIME))

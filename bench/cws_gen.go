@@ -12,6 +12,13 @@ func init() {
 		Doc: "Service is the cws side of the benchmarks.",
 		Methods: map[string]cwsgen.MethodInfo{
 			"GetItems_": {Doc: "GetItems_ echoes its typed path and query parameters.", Params: []string{"id", "q"}, Invoke: cwsgen.Invoke2V((*Service).GetItems_)},
+			"PostItems": {Doc: "PostItems answers the item it was given: a JSON body in, the same out.", Params: []string{"in"}, Invoke: cwsgen.Invoke1V((*Service).PostItems)},
+		},
+	})
+	cwsgen.Describe((*Sink)(nil), cwsgen.TypeInfo{
+		Doc: "Sink is the entry the load test's events invoke through the async door:\nit records when each id arrived, so that the test counts each event once\nand times it from the door's acceptance to the entry.",
+		Methods: map[string]cwsgen.MethodInfo{
+			"PostMarks": {Doc: "PostMarks records the mark's id.", Params: []string{"in"}, Invoke: cwsgen.Invoke1E((*Sink).PostMarks)},
 		},
 	})
 }
