@@ -5,10 +5,12 @@ package integration
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,8 +129,9 @@ func (c *consumer) signal(t *testing.T, sig os.Signal, limit time.Duration) time
 }
 
 // sendEffects sends n invocations of POST /effects, numbered 0 to n-1, to
-// the queue at url; it returns their event ids, by number.
-func sendEffects(t *testing.T, c *sqs.Client, url string, n int) []string {
+// the queue at url; body, if not nil, makes the body of number i (default
+// {"n": i}). It returns their event ids, by number.
+func sendEffects(t *testing.T, c *sqs.Client, url string, n int, body func(i int) map[string]any) []string {
 	t.Helper()
 	ctx := ctxFor(t, 2*time.Minute)
 	pub := cwssqs.NewPublisher(c, url)
@@ -139,7 +142,11 @@ func sendEffects(t *testing.T, c *sqs.Client, url string, n int) []string {
 	for range 8 {
 		wg.Go(func() {
 			for i := range next {
-				e, err := invoke.New(effectsSource, "POST", "/effects", map[string]int{"n": i})
+				b := map[string]any{"n": i}
+				if body != nil {
+					b = body(i)
+				}
+				e, err := invoke.New(effectsSource, "POST", "/effects", b)
 				if err == nil {
 					ids[i] = e.ID()
 					err = pub.Publish(ctx, e)
@@ -272,7 +279,7 @@ func killAndRestart(t *testing.T, killed func(), env ...string) (lost int, dupli
 	c := sqs.NewFromConfig(need(t))
 	url, _ := createQueue(t, c, name(t, "q"), nil)
 	const n = 500
-	ids = sendEffects(t, c, url, n)
+	ids = sendEffects(t, c, url, n, nil)
 	file := filepath.Join(t.TempDir(), "effects")
 	env = append([]string{"EFFECTS_DELAY=20ms", "EFFECTS_VISIBILITY=5s"}, env...)
 
@@ -367,7 +374,7 @@ func TestConsumerSIGTERMDrains(t *testing.T) {
 	url, _ := createQueue(t, c, name(t, "q"), nil)
 	const n = 100
 	const visibility = 10 * time.Second
-	sendEffects(t, c, url, n)
+	sendEffects(t, c, url, n, nil)
 	file := filepath.Join(t.TempDir(), "effects")
 	env := []string{"EFFECTS_DELAY=300ms", "EFFECTS_VISIBILITY=" + visibility.String()}
 
@@ -395,5 +402,84 @@ func TestConsumerSIGTERMDrains(t *testing.T) {
 		n, len(drained), took.Round(time.Millisecond), lost, duplicates)
 	if lost != 0 || duplicates != 0 {
 		t.Errorf("lost %d, duplicates %d: want none", lost, duplicates)
+	}
+}
+
+// TestConsumerPoisonMessages: among a stream of invocations, some the
+// entry refuses every time (422: poison) and some it fails on every time
+// (503). The poison ones are dead-lettered by cws at their first receive,
+// each with its reason; the failing ones are retried until the queue's
+// redrive policy moves them after maxReceiveCount receives (SQS carries no
+// reason). The dead-letter queue holds exactly those; the others ran once.
+func TestConsumerPoisonMessages(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	url, _, dlqURL := queueWithDLQ(t, c, false)
+	const n = 60
+	poison := map[int]bool{7: true, 23: true, 41: true}
+	failing := map[int]bool{11: true, 52: true}
+	sendEffects(t, c, url, n, func(i int) map[string]any {
+		return map[string]any{"n": i, "refuse": poison[i], "fail": failing[i]}
+	})
+	file := filepath.Join(t.TempDir(), "effects")
+	consumer := startConsumer(t, url, file, "EFFECTS_DELAY=10ms", "EFFECTS_VISIBILITY=2s")
+	until(t, "the others handled, the queue empty", 2*time.Minute, consumer.logs, func() bool {
+		return len(effectCounts(t, file)) == n-len(poison)-len(failing) && heldBy(t, c, url) == 0
+	})
+	consumer.signal(t, syscall.SIGTERM, 30*time.Second)
+
+	number := regexp.MustCompile(`"n":\s*(\d+)`)
+	reasons := map[int]string{}
+	take := deadLetters(c, dlqURL)
+	for deadline := time.Now().Add(30 * time.Second); len(reasons) < len(poison)+len(failing) && time.Now().Before(deadline); {
+		dls, err := take(ctxFor(t, 30*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dl := range dls {
+			m := number.FindStringSubmatch(dl.Body)
+			if m == nil {
+				t.Fatalf("a dead letter without its number: %s", dl.Body)
+			}
+			i, _ := strconv.Atoi(m[1])
+			if _, dup := reasons[i]; dup {
+				t.Errorf("invocation %d dead-lettered twice", i)
+			}
+			reasons[i] = dl.Reason
+		}
+	}
+	for i, reason := range reasons {
+		switch {
+		case poison[i]:
+			if want := fmt.Sprintf("effect %d is poison", i); !strings.Contains(reason, "422") || !strings.Contains(reason, want) {
+				t.Errorf("poison %d dead-lettered with the reason %q, want its 422 and %q", i, reason, want)
+			}
+		case failing[i]:
+			if reason != "" {
+				t.Errorf("failing %d: SQS's redrive gives no reason, got %q", i, reason)
+			}
+		default:
+			t.Errorf("invocation %d dead-lettered (%q), but it is neither poison nor failing", i, reason)
+		}
+	}
+	if len(reasons) != len(poison)+len(failing) {
+		t.Errorf("dead letters %v, want %v and %v", reasons, poison, failing)
+	}
+	lost, duplicates := tally(effectCounts(t, file), n)
+	lost -= len(poison) + len(failing) // never run, by design
+	t.Logf("%d invocations, %d poison, %d failing: dead letters %d %v, lost %d, duplicates %d",
+		n, len(poison), len(failing), len(reasons), reasons, lost, duplicates)
+	logs := consumer.logs.String()
+	if got := strings.Count(logs, "msg=dead-lettered"); got != len(poison) {
+		t.Errorf("cws dead-lettered %d messages, want the %d poison ones, once each\n%s", got, len(poison), logs)
+	}
+	if got := strings.Count(logs, `msg="invocation refused: dead-lettered"`); got != len(poison) {
+		t.Errorf("the entry refused %d times, want once per poison message (%d)\n%s", got, len(poison), logs)
+	}
+	if got := strings.Count(logs, `msg="invocation failed: will be retried"`); got != len(failing)*maxReceive {
+		t.Errorf("the entry failed %d times, want %d per failing message (maxReceiveCount)\n%s", got, maxReceive, logs)
+	}
+	if lost != 0 || duplicates != 0 {
+		t.Errorf("lost %d, duplicates %d", lost, duplicates)
 	}
 }

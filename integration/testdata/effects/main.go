@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/async/awscloud"
 	_ "github.com/coworks-go/cws/events/dynamostore"
+	"github.com/coworks-go/cws/runtime"
 	"github.com/coworks-go/cws/transport/queue"
 )
 
@@ -30,9 +32,13 @@ type Effects struct {
 	delay time.Duration
 }
 
-// Effect is what an invocation carries: its number.
+// Effect is what an invocation carries: its number, and whether the entry
+// refuses it (422, for good: a poison message) or fails on it (503, to be
+// retried) every time.
 type Effect struct {
-	N int `json:"n"`
+	N      int  `json:"n"`
+	Refuse bool `json:"refuse,omitempty"`
+	Fail   bool `json:"fail,omitempty"`
 }
 
 // PostEffects does the work, then records the effect: one line, one write.
@@ -41,6 +47,12 @@ func (s *Effects) PostEffects(ctx context.Context, in Effect) (Effect, error) {
 	case <-time.After(s.delay):
 	case <-ctx.Done():
 		return in, ctx.Err()
+	}
+	switch {
+	case in.Refuse:
+		return in, runtime.Unprocessable("effect %d is poison", in.N)
+	case in.Fail:
+		return in, runtime.NewProblem(http.StatusServiceUnavailable, "effect %d cannot be done now", in.N)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
