@@ -483,3 +483,46 @@ func TestConsumerPoisonMessages(t *testing.T) {
 		t.Errorf("lost %d, duplicates %d", lost, duplicates)
 	}
 }
+
+// TestConsumerHeartbeatKeepsSlowMessage: two consumers share a queue whose
+// visibility timeout (2s) is shorter than one invocation's work (7s). The
+// consumer running it extends its visibility while it runs, so the other
+// never receives it: it runs once, received once, and so do the rest.
+func TestConsumerHeartbeatKeepsSlowMessage(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	url, _ := createQueue(t, c, name(t, "q"), nil)
+	const n, slow = 20, 0
+	const work, visibility = 7 * time.Second, 2 * time.Second
+	sendEffects(t, c, url, n, func(i int) map[string]any {
+		if i == slow {
+			return map[string]any{"n": i, "work": work.String()}
+		}
+		return map[string]any{"n": i}
+	})
+	file := filepath.Join(t.TempDir(), "effects")
+	env := []string{"EFFECTS_DELAY=10ms", "EFFECTS_VISIBILITY=" + visibility.String()}
+	a := startConsumer(t, url, file, env...)
+	b := startConsumer(t, url, file, env...)
+	start := time.Now()
+	until(t, "all handled and the queue empty", time.Minute, a.logs, func() bool {
+		return len(effectCounts(t, file)) == n && heldBy(t, c, url) == 0
+	})
+	took := time.Since(start)
+	a.signal(t, syscall.SIGTERM, 30*time.Second)
+	b.signal(t, syscall.SIGTERM, 30*time.Second)
+	lost, duplicates := tally(effectCounts(t, file), n)
+	logs := a.logs.String() + b.logs.String()
+	if invoked := strings.Count(logs, "receive_count=1"); invoked < n {
+		t.Fatalf("the logs name the receive count of %d invocations, want all %d\n%s", invoked, n, logs)
+	}
+	redelivered := strings.Count(logs, "receive_count=") - strings.Count(logs, "receive_count=1 ")
+	t.Logf("%d invocations, one working %v under a visibility timeout of %v, all done in %v: lost %d, duplicates %d, redelivered %d",
+		n, work, visibility, took.Round(time.Millisecond), lost, duplicates, redelivered)
+	if took < work {
+		t.Errorf("done in %v, before the slow one's work (%v) could end", took, work)
+	}
+	if lost != 0 || duplicates != 0 || redelivered != 0 {
+		t.Errorf("lost %d, duplicates %d, redelivered %d: want none\n%s\n%s", lost, duplicates, redelivered, a.logs, b.logs)
+	}
+}

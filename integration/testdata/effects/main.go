@@ -32,19 +32,28 @@ type Effects struct {
 	delay time.Duration
 }
 
-// Effect is what an invocation carries: its number, and whether the entry
-// refuses it (422, for good: a poison message) or fails on it (503, to be
-// retried) every time.
+// Effect is what an invocation carries: its number, how long its work
+// takes if not $EFFECTS_DELAY, and whether the entry refuses it (422, for
+// good: a poison message) or fails on it (503, to be retried) every time.
 type Effect struct {
-	N      int  `json:"n"`
-	Refuse bool `json:"refuse,omitempty"`
-	Fail   bool `json:"fail,omitempty"`
+	N      int    `json:"n"`
+	Work   string `json:"work,omitempty"`
+	Refuse bool   `json:"refuse,omitempty"`
+	Fail   bool   `json:"fail,omitempty"`
 }
 
 // PostEffects does the work, then records the effect: one line, one write.
 func (s *Effects) PostEffects(ctx context.Context, in Effect) (Effect, error) {
+	delay := s.delay
+	if in.Work != "" {
+		d, err := time.ParseDuration(in.Work)
+		if err != nil {
+			return in, runtime.BadRequest("work: %v", err)
+		}
+		delay = d
+	}
 	select {
-	case <-time.After(s.delay):
+	case <-time.After(delay):
 	case <-ctx.Done():
 		return in, ctx.Err()
 	}
