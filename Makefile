@@ -66,7 +66,7 @@ unit: tools $(CHROMIUM) $(WRK) ## unit, example, fuzz-seed and end-to-end tests,
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
 # (testcontainers) or a host process they install and start (see README).
 integration: tools ## integration tests against a real LocalStack (started for the run if none is given) and Mailpit
-	MAILPIT=$(MAILPIT) $(GO) test -tags integration -race -count=1 -v -timeout 30m ./integration/
+	MAILPIT=$(MAILPIT) MOTO_SERVER=$(MOTO_SERVER) $(GO) test -tags integration -race -count=1 -v -timeout 30m ./integration/
 
 localstack: cws ## install (once) and start a LocalStack host process in the background
 	$(BIN)/cws localstack start
