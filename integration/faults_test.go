@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -524,5 +525,117 @@ func TestConsumerHeartbeatKeepsSlowMessage(t *testing.T) {
 	}
 	if lost != 0 || duplicates != 0 || redelivered != 0 {
 		t.Errorf("lost %d, duplicates %d, redelivered %d: want none\n%s\n%s", lost, duplicates, redelivered, a.logs, b.logs)
+	}
+}
+
+// cutProxy forwards TCP connections from a port of the loopback to target
+// until cut, which closes the port and every connection through it, as a
+// stopped LocalStack would; restore opens the same port again.
+type cutProxy struct {
+	addr, target string
+	mu           sync.Mutex
+	ln           net.Listener
+	conns        map[net.Conn]bool
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	p := &cutProxy{target: target, conns: map[net.Conn]bool{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *cutProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", p.target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns[in], p.conns[out] = true, true
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+}
+
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+func (p *cutProxy) restore(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatalf("reopening %s: %v", p.addr, err)
+	}
+	p.serve(ln)
+}
+
+// TestConsumerAWSUnreachable: the consumer reaches LocalStack through a
+// proxy, which the test cuts mid-stream for 6s — every connection closed,
+// the port refusing — and then opens again: the consumer's receives fail and
+// back off, and once the port answers it carries on, to the last invocation.
+// This is LocalStack unreachable, not LocalStack restarted (a restarted
+// LocalStack forgets its queues: it keeps no state without its Pro
+// persistence).
+func TestConsumerAWSUnreachable(t *testing.T) {
+	t.Parallel()
+	c := sqs.NewFromConfig(need(t))
+	url, _ := createQueue(t, c, name(t, "q"), nil)
+	const n = 300
+	const outage = 6 * time.Second
+	sendEffects(t, c, url, n, nil)
+	file := filepath.Join(t.TempDir(), "effects")
+	proxy := newCutProxy(t, strings.TrimPrefix(instance.Endpoint, "http://"))
+	consumer := startConsumer(t, url, file, "EFFECTS_DELAY=20ms", "EFFECTS_VISIBILITY=5s",
+		"AWS_ENDPOINT_URL=http://"+proxy.addr)
+	until(t, "a third handled", time.Minute, consumer.logs, func() bool { return len(effectCounts(t, file)) >= n/3 })
+	proxy.cut()
+	before := len(effectCounts(t, file))
+	time.Sleep(outage)
+	during := len(effectCounts(t, file)) - before
+	proxy.restore(t)
+	until(t, "all handled and the queue empty", 2*time.Minute, consumer.logs, func() bool {
+		return len(effectCounts(t, file)) == n && heldBy(t, c, url) == 0
+	})
+	consumer.signal(t, syscall.SIGTERM, 30*time.Second)
+	if consumer.err != nil {
+		t.Errorf("after SIGTERM: %v\n%s", consumer.err, consumer.logs)
+	}
+	lost, duplicates := tally(effectCounts(t, file), n)
+	failures := strings.Count(consumer.logs.String(), `msg="receiving failed: retrying"`)
+	t.Logf("%d invocations, cut for %v after %d handled (%d more during the cut): %d failed receives, lost %d, duplicates %d",
+		n, outage, before, during, failures, lost, duplicates)
+	if failures == 0 {
+		t.Errorf("no receive failed: the cut did not reach the consumer\n%s", consumer.logs)
+	}
+	if lost != 0 || duplicates > consumerConcurrency+pendingDeletes {
+		t.Errorf("lost %d, duplicates %d (bound %d)", lost, duplicates, consumerConcurrency+pendingDeletes)
 	}
 }
