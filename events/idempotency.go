@@ -1,6 +1,7 @@
 package events
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -78,8 +79,34 @@ var ErrInProgress = errors.New("another delivery of this event is being handled"
 type MemoryStore struct {
 	mu      sync.Mutex
 	entries map[string]*memoryEntry
-	ops     int
-	now     func() time.Time
+	// expiry orders the entries by expiry, the soonest first: a sweep takes
+	// the expired ones from its top, whatever the store holds (a sweep
+	// that walked every entry made each operation cost the store's size
+	// over 1024: the soak test's consumer slowed down as it filled).
+	expiry expiryHeap
+	now    func() time.Time
+}
+
+// expiring is an entry in the expiry heap; an entry replaced since is left
+// there until it expires, and then passed over.
+type expiring struct {
+	key   string
+	entry *memoryEntry
+}
+
+// expiryHeap is a min-heap of entries by expiry (container/heap).
+type expiryHeap []expiring
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].entry.expires.Before(h[j].entry.expires) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiring)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = expiring{}
+	*h = old[:len(old)-1]
+	return x
 }
 
 type memoryEntry struct {
@@ -106,7 +133,7 @@ func (s *MemoryStore) Begin(_ context.Context, key string, lease time.Duration) 
 		}
 		return false, nil, nil
 	}
-	s.entries[key] = &memoryEntry{expires: now.Add(lease)}
+	s.put(key, &memoryEntry{expires: now.Add(lease)})
 	return true, nil, nil
 }
 
@@ -114,7 +141,7 @@ func (s *MemoryStore) Begin(_ context.Context, key string, lease time.Duration) 
 func (s *MemoryStore) Finish(_ context.Context, key string, o Outcome, window time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.entries[key] = &memoryEntry{done: true, outcome: o, expires: s.now().Add(window)}
+	s.put(key, &memoryEntry{done: true, outcome: o, expires: s.now().Add(window)})
 	return nil
 }
 
@@ -136,15 +163,18 @@ func (s *MemoryStore) Len() int {
 	return len(s.entries)
 }
 
-// sweep drops expired entries every 1024 operations.
+// put holds e for key until it expires.
+func (s *MemoryStore) put(key string, e *memoryEntry) {
+	s.entries[key] = e
+	heap.Push(&s.expiry, expiring{key: key, entry: e})
+}
+
+// sweep drops the expired entries: O(log n) each, the soonest first.
 func (s *MemoryStore) sweep(now time.Time) {
-	s.ops++
-	if s.ops%1024 != 0 {
-		return
-	}
-	for k, e := range s.entries {
-		if !now.Before(e.expires) {
-			delete(s.entries, k)
+	for len(s.expiry) > 0 && !now.Before(s.expiry[0].entry.expires) {
+		x := heap.Pop(&s.expiry).(expiring)
+		if s.entries[x.key] == x.entry {
+			delete(s.entries, x.key)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -42,7 +43,27 @@ func TestMemoryStoreLeaseAndWindow(t *testing.T) {
 	for range 1100 {
 		s.Begin(ctx, "z", time.Second)
 	}
-	if n := s.Len(); n > 10 {
-		t.Errorf("expired entries are not swept: %d left", n)
+	if n := s.Len(); n > 10 || len(s.expiry) > 10 {
+		t.Errorf("expired entries are not swept: %d left, %d in the expiry heap", n, len(s.expiry))
+	}
+}
+
+// A sweep costs what it drops, not what the store holds: a full store
+// (a million keys in the window) answers as fast as an empty one.
+func BenchmarkMemoryStoreFull(b *testing.B) {
+	for _, held := range []int{0, 1_000_000} {
+		b.Run("held="+strconv.Itoa(held), func(b *testing.B) {
+			s := NewMemoryStore()
+			ctx := context.Background()
+			for i := range held {
+				_ = s.Finish(ctx, "held-"+strconv.Itoa(i), Outcome{Status: 200}, time.Hour)
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				key := "k-" + strconv.Itoa(i)
+				s.Begin(ctx, key, time.Minute)
+				_ = s.Finish(ctx, key, Outcome{Status: 200}, time.Hour)
+			}
+		})
 	}
 }
