@@ -77,6 +77,10 @@ const (
 	// LocalMaxReceive is how many times the local queue delivers a message
 	// before dead-lettering it.
 	LocalMaxReceive = 5
+	// LocalCapacity is how many messages the local queue holds: beyond it
+	// POST /_cws/events answers 503 with Retry-After (the soak test's
+	// producer outran the consumer and the queue grew to gigabytes).
+	LocalCapacity = 100_000
 )
 
 // The account and region of the local bus's events.

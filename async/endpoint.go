@@ -9,6 +9,7 @@ import (
 	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/events/wire"
 	"github.com/coworks-go/cws/runtime"
+	"github.com/coworks-go/cws/transport/memory"
 )
 
 // EventsPath is where the local server takes CloudEvents.
@@ -53,6 +54,10 @@ func Endpoint(app *runtime.App, pub events.Publisher) http.Handler {
 			if errors.Is(err, events.ErrTooLarge) {
 				problem(runtime.NewProblem(http.StatusRequestEntityTooLarge, "%v", err))
 				return
+			}
+			if errors.Is(err, memory.ErrFull) {
+				// The consumers are behind: the client tries again later.
+				w.Header().Set("Retry-After", "1")
 			}
 			problem(runtime.NewProblem(http.StatusServiceUnavailable, "queuing the events: %v", err))
 			return

@@ -101,3 +101,36 @@ func TestEventsEndpoint(t *testing.T) {
 		t.Errorf("entries next to the events endpoint: %v %v", resp, err)
 	}
 }
+
+// A local queue at its capacity: the endpoint answers 503 with
+// Retry-After, and the events it refused are not queued.
+func TestEventsEndpointFullQueue(t *testing.T) {
+	app := newApp(t, newShop())
+	q := memory.NewQueue("events", memory.WithCapacity(1))
+	srv := httptest.NewServer(cwshttp.NewHandler(app, cwshttp.WithEndpoint(async.EventsPath, async.Endpoint(app, q))))
+	defer srv.Close()
+	post := func(id string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+async.EventsPath, strings.NewReader(
+			`{"specversion":"1.0","id":"`+id+`","source":"test","type":"cws.invoke","subject":"GET /items/7"}`))
+		req.Header.Set("Authorization", "tok")
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post("e1"); resp.StatusCode != 202 {
+		t.Fatalf("the first event: %d", resp.StatusCode)
+	}
+	resp := post("e2")
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" || resp.Header.Get("Content-Type") != runtime.ProblemContentType {
+		t.Errorf("an event to a full queue: %d %v", resp.StatusCode, resp.Header)
+	}
+	if ws := q.Waiting(); len(ws) != 1 {
+		t.Errorf("the queue holds %d messages, want 1", len(ws))
+	}
+}

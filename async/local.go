@@ -55,7 +55,7 @@ func (d *doors) Local(ctx context.Context, app *runtime.App) (*cws.LocalDoor, er
 	}
 
 	dlq := memory.NewQueue(LocalDeadLetters)
-	q := memory.NewQueue(LocalQueue, memory.WithDeadLetter(dlq, LocalMaxReceive))
+	q := memory.NewQueue(LocalQueue, memory.WithDeadLetter(dlq, LocalMaxReceive), memory.WithCapacity(LocalCapacity))
 	bus := memory.NewBus(LocalBus, memory.WithAccount(localAccount, localRegion))
 	if err := bus.PutRule("cws-invocations", `{"detail-type":["`+invoke.Type+`"]}`, q); err != nil {
 		return nil, err

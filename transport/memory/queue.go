@@ -8,6 +8,7 @@ package memory
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -41,6 +42,15 @@ func WithDeadLetter(dlq *Queue, maxReceive int) Option {
 // deduplication id of one sent in the last 5 minutes is dropped.
 func WithFIFO() Option { return func(q *Queue) { q.fifo = true } }
 
+// WithCapacity bounds how many messages the queue holds, waiting or in
+// flight: a Send beyond it fails with ErrFull (0, the default: no bound).
+// A producer faster than the consumers then hears it, instead of the
+// queue growing until the process runs out of memory.
+func WithCapacity(n int) Option { return func(q *Queue) { q.capacity = n } }
+
+// ErrFull is the error of a Send to a queue holding its capacity.
+var ErrFull = errors.New("the queue is full")
+
 // WithMaxMessageSize sets the size limit of a message, body and attributes
 // (default wire.MaxSQSMessageSize).
 func WithMaxMessageSize(n int) Option { return func(q *Queue) { q.maxSize = n } }
@@ -56,6 +66,7 @@ type Queue struct {
 	maxReceive int
 	fifo       bool
 	maxSize    int
+	capacity   int
 	now        func() time.Time
 
 	mu          sync.Mutex
@@ -177,6 +188,11 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.capacity > 0 {
+		if n := q.depth(); n+len(msgs) > q.capacity {
+			return nil, fmt.Errorf("%w: queue %s holds %d messages, its capacity is %d", ErrFull, q.name, n, q.capacity)
+		}
+	}
 	now := q.now()
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
@@ -660,4 +676,15 @@ func (h *expiryHeap) Pop() any {
 	m.index = -1
 	*h = old[:len(old)-1]
 	return m
+}
+
+// depth is how many messages the queue holds, waiting or in flight.
+func (q *Queue) depth() int {
+	n := len(q.ready) + len(q.inflight)
+	if q.fifo {
+		for _, g := range q.groups {
+			n += len(g.pending)
+		}
+	}
+	return n
 }

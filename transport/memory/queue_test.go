@@ -185,6 +185,35 @@ func TestQueueTooLarge(t *testing.T) {
 	}
 }
 
+// A queue at its capacity refuses what it cannot hold, all of a batch or
+// none, and takes again once its messages are gone; in-flight ones count.
+func TestQueueCapacity(t *testing.T) {
+	ctx := context.Background()
+	q := NewQueue("bounded", WithCapacity(3))
+	if _, err := q.Send(ctx, Outgoing{Body: "1"}, Outgoing{Body: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Send(ctx, Outgoing{Body: "3"}, Outgoing{Body: "4"}); !errors.Is(err, ErrFull) {
+		t.Fatalf("a batch over the capacity: %v", err)
+	}
+	if _, err := q.Send(ctx, Outgoing{Body: "3"}); err != nil {
+		t.Fatalf("up to the capacity: %v", err)
+	}
+	ds, err := q.Receive(ctx, 2, time.Minute, 0)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("receive: %v %d", err, len(ds))
+	}
+	if _, err := q.Send(ctx, Outgoing{Body: "4"}); !errors.Is(err, ErrFull) {
+		t.Fatalf("in-flight messages count: %v", err)
+	}
+	if err := q.Delete(ctx, ds[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Send(ctx, Outgoing{Body: "4"}); err != nil {
+		t.Fatalf("after a delete: %v", err)
+	}
+}
+
 // Events published on the queue travel as they are: the consumer gets a
 // copy, the body is written only for a dead letter, and the size limit
 // holds as if the event were encoded.
