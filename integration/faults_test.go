@@ -46,32 +46,9 @@ const (
 // effectsSource is the source of the invocations the fault tests send.
 const effectsSource = "it.faults"
 
-var (
-	effectsOnce sync.Once
-	effectsBin  string
-	effectsErr  error
-)
-
 // effectsBinary builds testdata/effects, the service recording each
 // handled invocation in a file, once per run.
-func effectsBinary(t *testing.T) string {
-	t.Helper()
-	effectsOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cws-it-effects-")
-		if err != nil {
-			effectsErr = err
-			return
-		}
-		effectsBin = filepath.Join(dir, "effects")
-		if out, err := exec.Command("go", "build", "-o", effectsBin, "./testdata/effects").CombinedOutput(); err != nil {
-			effectsErr = errors.New("building testdata/effects: " + err.Error() + "\n" + string(out))
-		}
-	})
-	if effectsErr != nil {
-		t.Fatal(effectsErr)
-	}
-	return effectsBin
-}
+func effectsBinary(t *testing.T) string { return builtOnce(t, "./testdata/effects") }
 
 // consumer is one run of testdata/effects consuming a queue.
 type consumer struct {

@@ -27,31 +27,33 @@ import (
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
-var (
-	bizOnce sync.Once
-	bizBin  string
-	bizErr  error
-)
-
 // bizBinary builds examples/biz, the example with the CloudEvents doors on
 // AWS, once per run.
-func bizBinary(t *testing.T) string {
+func bizBinary(t *testing.T) string { return builtOnce(t, "../examples/biz") }
+
+// built holds the binaries builtOnce made, by package.
+var built sync.Map // string → func() (string, error)
+
+// builtOnce builds the main package pkg (relative to this directory) once
+// per run and returns the binary's path.
+func builtOnce(t *testing.T, pkg string) string {
 	t.Helper()
-	bizOnce.Do(func() {
+	build, _ := built.LoadOrStore(pkg, sync.OnceValues(func() (string, error) {
 		dir, err := os.MkdirTemp("", "cws-it-")
 		if err != nil {
-			bizErr = err
-			return
+			return "", err
 		}
-		bizBin = filepath.Join(dir, "biz")
-		if out, err := exec.Command("go", "build", "-o", bizBin, "../examples/biz").CombinedOutput(); err != nil {
-			bizErr = fmt.Errorf("building examples/biz: %v\n%s", err, out)
+		bin := filepath.Join(dir, filepath.Base(pkg))
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("building %s: %v\n%s", pkg, err, out)
 		}
-	})
-	if bizErr != nil {
-		t.Fatal(bizErr)
+		return bin, nil
+	}))
+	bin, err := build.(func() (string, error))()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return bizBin
+	return bin
 }
 
 // service is examples/biz running against LocalStack, consuming a queue.
