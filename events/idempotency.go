@@ -76,48 +76,92 @@ var ErrInProgress = errors.New("another delivery of this event is being handled"
 // MemoryStore is a Store in memory, the default: enough for one process
 // (the local runtime, one worker); use a shared store (DynamoDB, Redis...)
 // behind the Store interface when several consumers share a queue.
+//
+// It holds at most MaxKeys finished events (DefaultMaxKeys unless
+// WithMaxKeys says otherwise): beyond that it forgets the oldest finished
+// first, so that a process under a steady load keeps a steady size instead
+// of every event of the window. Claims in progress are never forgotten
+// before their lease ends (forgetting one would run its duplicate
+// concurrently); a duplicate of a forgotten event runs again, the
+// at-least-once delivery every consumer already handles.
 type MemoryStore struct {
 	mu      sync.Mutex
 	entries map[string]*memoryEntry
 	// expiry orders the entries by expiry, the soonest first: a sweep takes
 	// the expired ones from its top, whatever the store holds (a sweep
 	// that walked every entry made each operation cost the store's size
-	// over 1024: the soak test's consumer slowed down as it filled).
+	// over 1024: the soak test's consumer slowed down as it filled). Each
+	// entry is in it once, at its index.
 	expiry expiryHeap
-	now    func() time.Time
+	// oldest and newest end the list of finished entries, linked in the
+	// order they finished: the oldest are forgotten first beyond maxKeys.
+	oldest, newest *memoryEntry
+	nfinished      int
+	maxKeys        int
+	now            func() time.Time
 }
 
-// expiring is an entry in the expiry heap; an entry replaced since is left
-// there until it expires, and then passed over.
-type expiring struct {
-	key   string
-	entry *memoryEntry
+// A MemoryStoreOption configures NewMemoryStore.
+type MemoryStoreOption func(*MemoryStore)
+
+// DefaultMaxKeys is how many finished events a MemoryStore remembers
+// unless WithMaxKeys says otherwise: a few hundred bytes each, and at ten
+// thousand events a second (the soak test's rate) still ten seconds of
+// duplicates caught — SQS redelivers within the visibility timeout.
+const DefaultMaxKeys = 100_000
+
+// WithMaxKeys bounds how many finished events the store remembers (n > 0;
+// DefaultMaxKeys otherwise). Claims in progress are not counted.
+func WithMaxKeys(n int) MemoryStoreOption {
+	return func(s *MemoryStore) {
+		if n > 0 {
+			s.maxKeys = n
+		}
+	}
 }
 
-// expiryHeap is a min-heap of entries by expiry (container/heap).
-type expiryHeap []expiring
+// expiryHeap is a min-heap of entries by expiry (container/heap), each
+// entry knowing its index so that it can be fixed or removed in place.
+type expiryHeap []*memoryEntry
 
 func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].entry.expires.Before(h[j].entry.expires) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiring)) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	e := x.(*memoryEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
 func (h *expiryHeap) Pop() any {
 	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = expiring{}
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
-	return x
+	e.index = -1
+	return e
 }
 
 type memoryEntry struct {
+	key     string
 	done    bool
 	outcome Outcome
 	expires time.Time
+	index   int // in the expiry heap
+	// older and newer link a finished entry to its neighbours in the order
+	// of finishing.
+	older, newer *memoryEntry
 }
 
 // NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{entries: map[string]*memoryEntry{}, now: time.Now}
+func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
+	s := &MemoryStore{entries: map[string]*memoryEntry{}, maxKeys: DefaultMaxKeys, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Begin implements Store.
@@ -126,14 +170,14 @@ func (s *MemoryStore) Begin(_ context.Context, key string, lease time.Duration) 
 	defer s.mu.Unlock()
 	now := s.now()
 	s.sweep(now)
-	if e, ok := s.entries[key]; ok && now.Before(e.expires) {
+	if e, ok := s.entries[key]; ok {
 		if e.done {
 			o := e.outcome
 			return false, &o, nil
 		}
 		return false, nil, nil
 	}
-	s.put(key, &memoryEntry{expires: now.Add(lease)})
+	s.put(&memoryEntry{key: key, expires: now.Add(lease)})
 	return true, nil, nil
 }
 
@@ -141,7 +185,21 @@ func (s *MemoryStore) Begin(_ context.Context, key string, lease time.Duration) 
 func (s *MemoryStore) Finish(_ context.Context, key string, o Outcome, window time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.put(key, &memoryEntry{done: true, outcome: o, expires: s.now().Add(window)})
+	expires := s.now().Add(window)
+	e, ok := s.entries[key]
+	switch {
+	case !ok: // the claim expired (or was never made)
+		e = &memoryEntry{key: key}
+		s.put(e)
+	case e.done: // finished twice: it becomes the newest
+		s.unlink(e)
+	}
+	e.done, e.outcome, e.expires = true, o, expires
+	heap.Fix(&s.expiry, e.index)
+	s.link(e)
+	for s.nfinished > s.maxKeys {
+		s.remove(s.oldest)
+	}
 	return nil
 }
 
@@ -150,32 +208,67 @@ func (s *MemoryStore) Abandon(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.entries[key]; ok && !e.done {
-		delete(s.entries, key)
+		s.remove(e)
 	}
 	return nil
 }
 
-// Len returns how many keys the store holds (expired ones included until
-// swept).
+// Len returns how many keys the store holds: the claims in progress and
+// the finished events it remembers.
 func (s *MemoryStore) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sweep(s.now())
 	return len(s.entries)
 }
 
-// put holds e for key until it expires.
-func (s *MemoryStore) put(key string, e *memoryEntry) {
-	s.entries[key] = e
-	heap.Push(&s.expiry, expiring{key: key, entry: e})
+// put holds e until it expires.
+func (s *MemoryStore) put(e *memoryEntry) {
+	s.entries[e.key] = e
+	heap.Push(&s.expiry, e)
+}
+
+// remove forgets e: from the map, the expiry heap and the finished order.
+func (s *MemoryStore) remove(e *memoryEntry) {
+	delete(s.entries, e.key)
+	heap.Remove(&s.expiry, e.index)
+	if e.done {
+		s.unlink(e)
+	}
+}
+
+// link appends the finished e to the finished order, the newest.
+func (s *MemoryStore) link(e *memoryEntry) {
+	e.older, e.newer = s.newest, nil
+	if s.newest != nil {
+		s.newest.newer = e
+	} else {
+		s.oldest = e
+	}
+	s.newest = e
+	s.nfinished++
+}
+
+// unlink takes the finished e out of the finished order.
+func (s *MemoryStore) unlink(e *memoryEntry) {
+	if e.older != nil {
+		e.older.newer = e.newer
+	} else {
+		s.oldest = e.newer
+	}
+	if e.newer != nil {
+		e.newer.older = e.older
+	} else {
+		s.newest = e.older
+	}
+	e.older, e.newer = nil, nil
+	s.nfinished--
 }
 
 // sweep drops the expired entries: O(log n) each, the soonest first.
 func (s *MemoryStore) sweep(now time.Time) {
-	for len(s.expiry) > 0 && !now.Before(s.expiry[0].entry.expires) {
-		x := heap.Pop(&s.expiry).(expiring)
-		if s.entries[x.key] == x.entry {
-			delete(s.entries, x.key)
-		}
+	for len(s.expiry) > 0 && !now.Before(s.expiry[0].expires) {
+		s.remove(s.expiry[0])
 	}
 }
 
