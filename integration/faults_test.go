@@ -4,6 +4,7 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/internal/motoserver"
 	"github.com/coworks-go/cws/internal/testutil"
+	"github.com/coworks-go/cws/localstack"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
 
@@ -615,4 +617,110 @@ func TestConsumerAWSUnreachable(t *testing.T) {
 	if lost != 0 || duplicates > consumerConcurrency+pendingDeletes {
 		t.Errorf("lost %d, duplicates %d (bound %d)", lost, duplicates, consumerConcurrency+pendingDeletes)
 	}
+}
+
+// TestConsumerLocalStackRestart: LocalStack itself stopped mid-stream and
+// started again on the same port — its own host process, since the other
+// tests share theirs. The consumer is not restarted: it backs off while
+// the endpoint refuses and the queue is gone, and carries on once the
+// queue is back. LocalStack community keeps no state across a restart
+// (persistence is a Pro feature), so the queue is created again, as an
+// operator would after a reset, and what the stopped LocalStack still held
+// is gone with it: counted and reported, not cws's to deliver. What the
+// queue gets after the restart is handled, none lost and none twice.
+func TestConsumerLocalStackRestart(t *testing.T) {
+	need(t)
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	start := func() *localstack.Instance {
+		t.Helper()
+		inst, err := localstack.StartHost(ctxFor(t, 3*time.Minute), localstack.WithServices("sqs"), localstack.WithPort(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = inst.Stop(context.Background()) })
+		return inst
+	}
+	ls := start()
+	c := sqs.NewFromConfig(localstack.AWSConfig(ls.Endpoint))
+	qname := name(t, "q")
+	url := restartQueue(t, c, qname)
+	const n, m = 300, 200 // sent before the stop, after the restart
+	sendEffects(t, c, url, n, nil)
+	file := filepath.Join(t.TempDir(), "effects")
+	consumer := startConsumer(t, url, file, "EFFECTS_DELAY=20ms", "EFFECTS_VISIBILITY=5s", "AWS_ENDPOINT_URL="+ls.Endpoint)
+	until(t, "a third handled", time.Minute, consumer.logs, func() bool { return len(effectCounts(t, file)) >= n/3 })
+	stopping := time.Now()
+	if err := ls.Stop(ctxFor(t, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	before := len(effectCounts(t, file))
+	t.Logf("LocalStack stopped in %v, %d of %d handled", time.Since(stopping).Round(time.Millisecond), before, n)
+	time.Sleep(3 * time.Second)
+
+	restarting := time.Now()
+	start() // on the same port: the consumer's endpoint again
+	if got := restartQueue(t, c, qname); got != url {
+		t.Fatalf("the queue's URL after the restart: %s, was %s", got, url)
+	}
+	t.Logf("LocalStack started again in %v", time.Since(restarting).Round(time.Millisecond))
+	select {
+	case <-consumer.exited:
+		t.Fatalf("the consumer exited while LocalStack was down: %v\n%s", consumer.err, consumer.logs)
+	default:
+	}
+	if h := heldBy(t, c, url); h != 0 {
+		t.Fatalf("the restarted LocalStack's queue holds %d: it kept state, the test's premise is wrong", h)
+	}
+	sendEffects(t, c, url, m, func(i int) map[string]any { return map[string]any{"n": n + i} })
+	until(t, "all sent after the restart handled and the queue empty", 2*time.Minute, consumer.logs, func() bool {
+		counts := effectCounts(t, file)
+		for i := n; i < n+m; i++ {
+			if counts[i] == 0 {
+				return false
+			}
+		}
+		return heldBy(t, c, url) == 0
+	})
+	consumer.signal(t, syscall.SIGTERM, 30*time.Second)
+	if consumer.err != nil {
+		t.Errorf("after SIGTERM: %v\n%s", consumer.err, consumer.logs)
+	}
+	counts := effectCounts(t, file)
+	var lost, duplicates, goneWithLocalStack int
+	for i := range n + m {
+		switch k := counts[i]; {
+		case k == 0 && i < n:
+			goneWithLocalStack++
+		case k == 0:
+			lost++
+		case k > 1:
+			duplicates += k - 1
+		}
+	}
+	failures := strings.Count(consumer.logs.String(), `msg="receiving failed: retrying"`)
+	t.Logf("%d sent, LocalStack restarted after %d handled: %d gone with the stopped LocalStack's state; of the %d sent after the restart lost %d; duplicates %d; %d failed receives while it was down",
+		n+m, before, goneWithLocalStack, m, lost, duplicates, failures)
+	if failures == 0 {
+		t.Errorf("no receive failed: the stop did not reach the consumer\n%s", consumer.logs)
+	}
+	if lost != 0 || duplicates != 0 {
+		t.Errorf("lost %d, duplicates %d: want none", lost, duplicates)
+	}
+}
+
+// restartQueue creates the queue of TestConsumerLocalStackRestart; unlike
+// createQueue it leaves the deletion to the LocalStack's stop.
+func restartQueue(t *testing.T, c *sqs.Client, name string) string {
+	t.Helper()
+	out, err := c.CreateQueue(ctxFor(t, 30*time.Second), &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("CreateQueue %s: %v", name, err)
+	}
+	return aws.ToString(out.QueueUrl)
 }

@@ -153,12 +153,24 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// StartHost installs LocalStack if needed and starts a new host process
+// owned by the caller, whatever the environment offers (Start prefers an
+// endpoint of the environment, Docker and the daemon): Stop (or the
+// caller's death) ends it and removes its state. A test that stops and
+// starts LocalStack runs its own this way, on the same port (WithPort).
+func StartHost(ctx context.Context, opts ...Option) (*Instance, error) {
+	return startHost(ctx, newOptions(opts))
+}
+
 // startHost starts a host process owned by the caller: Stop (or the
 // caller's death) ends it.
 func startHost(ctx context.Context, o *options) (*Instance, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	port := o.port
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	p, err := spawn(ctx, o, port, false)
 	if err != nil {

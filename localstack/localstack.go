@@ -98,6 +98,7 @@ type options struct {
 	python       string
 	startTimeout time.Duration
 	executor     string
+	port         int
 	docker       func(ctx context.Context) error
 	env          func(string) string
 }
@@ -129,6 +130,11 @@ func WithPython(path string) Option { return func(o *options) { o.python = path 
 // `cws localstack lambda-env` each execution environment runs. Without it
 // a host process has no Lambda executor (functions fail to start).
 func WithLambdaExecutor(bin string) Option { return func(o *options) { o.executor = bin } }
+
+// WithPort sets the port of 127.0.0.1 that StartHost's process listens on
+// (default: a free one). Starting again on the same port gives a caller's
+// clients the same endpoint, as a restarted LocalStack does.
+func WithPort(port int) Option { return func(o *options) { o.port = port } }
 
 // WithStartTimeout bounds the wait for a ready LocalStack (default 3
 // minutes).

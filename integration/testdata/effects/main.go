@@ -6,7 +6,8 @@
 // CWS_QUEUE_URL (awscloud), with a visibility timeout of
 // $EFFECTS_VISIBILITY; it links the DynamoDB idempotency store, used when
 // CWS_IDEMPOTENCY_TABLE names a table, with a claim's lease of
-// $EFFECTS_LEASE (default events.DefaultLease).
+// $EFFECTS_LEASE (default events.DefaultLease). Deployed as a Lambda
+// function it takes the queue's batches through the Lambda door instead.
 package main
 
 import (
@@ -33,16 +34,21 @@ type Effects struct {
 }
 
 // Effect is what an invocation carries: its number, how long its work
-// takes if not $EFFECTS_DELAY, and whether the entry refuses it (422, for
-// good: a poison message) or fails on it (503, to be retried) every time.
+// takes if not $EFFECTS_DELAY, whether the entry refuses it (422, for
+// good: a poison message) or fails on it (503, to be retried) every time,
+// and whether the process crashes once its work is done, the first time
+// it gets it: "exit" exits with status 3, "hang" never answers (a Lambda
+// function's timeout ends it).
 type Effect struct {
 	N      int    `json:"n"`
 	Work   string `json:"work,omitempty"`
 	Refuse bool   `json:"refuse,omitempty"`
 	Fail   bool   `json:"fail,omitempty"`
+	Crash  string `json:"crash,omitempty"`
 }
 
-// PostEffects does the work, then records the effect: one line, one write.
+// PostEffects does the work, then records the effect: one line, one write,
+// of its number, the time and the process's id.
 func (s *Effects) PostEffects(ctx context.Context, in Effect) (Effect, error) {
 	delay := s.delay
 	if in.Work != "" {
@@ -57,6 +63,12 @@ func (s *Effects) PostEffects(ctx context.Context, in Effect) (Effect, error) {
 	case <-ctx.Done():
 		return in, ctx.Err()
 	}
+	if in.Crash != "" && s.firstCrash(in.N) {
+		if in.Crash == "exit" {
+			os.Exit(3)
+		}
+		select {}
+	}
 	switch {
 	case in.Refuse:
 		return in, runtime.Unprocessable("effect %d is poison", in.N)
@@ -65,10 +77,23 @@ func (s *Effects) PostEffects(ctx context.Context, in Effect) (Effect, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := fmt.Fprintf(s.file, "%d %d\n", in.N, time.Now().UnixNano()); err != nil {
+	if _, err := fmt.Fprintf(s.file, "%d %d %d\n", in.N, time.Now().UnixNano(), os.Getpid()); err != nil {
 		return in, fmt.Errorf("recording the effect: %w", err)
 	}
 	return in, nil
+}
+
+// firstCrash reports whether effect n has not crashed the service before,
+// marking it: a file beside the effects file, created once, holding the
+// id of the process that crashes.
+func (s *Effects) firstCrash(n int) bool {
+	f, err := os.OpenFile(fmt.Sprintf("%s.crashed-%d", s.file.Name(), n), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fmt.Fprint(f, os.Getpid())
+	return true
 }
 
 func main() {
