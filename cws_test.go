@@ -130,7 +130,7 @@ func TestLambdaRuntimeLoop(t *testing.T) {
 		{"req-1", v2("GET", "/service/test", "", ""), 200, "service test"},
 		{"req-2", v2("POST", "/", "lambda-token", `{"name":"lamp","price":20}`), 201, `{"id":1,"name":"lamp","price":20,"tags":[]}`},
 		{"req-3", v2("GET", "/", "lambda-token", ""), 200, `[{"id":1,"name":"lamp","price":20,"tags":[]}]`},
-		{"req-4", v2("GET", "/", "wrong", ""), 403, ""},
+		{"req-4", v2("GET", "/", testutil.WrongToken, ""), 403, ""},
 		{"req-5", v2("GET", "/content/a b/c", "lambda-token", ""), 200, "get content with a b and c"}, // HTTP APIs deliver the path decoded
 	} {
 		a := invoke(tc.id, tc.event)

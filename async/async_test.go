@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	"github.com/coworks-go/cws/runtime/cwsgen"
 )
@@ -59,7 +60,7 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 // newApp is the App of s with the token tok.
 func newApp(t testing.TB, s any, opts ...runtime.Option) *runtime.App {
 	t.Helper()
-	app, err := runtime.New(s, append([]runtime.Option{runtime.WithAuthorizer(runtime.TokenAuthorizer("tok")), runtime.WithLogger(discard)}, opts...)...)
+	app, err := runtime.New(s, append([]runtime.Option{runtime.WithAuthorizer(runtime.TokenAuthorizer(testutil.Token)), runtime.WithLogger(discard)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func TestDeadLetterEndpointsGuardedAndUnavailable(t *testing.T) {
 			t.Errorf("%s without the token: %d", path, rec.Code)
 		}
 		req := httptest.NewRequest("GET", path, nil)
-		req.Header.Set("Authorization", "tok")
+		req.Header.Set("Authorization", testutil.Token)
 		rec = httptest.NewRecorder()
 		eps[path].ServeHTTP(rec, req)
 		if rec.Code != 501 || rec.Header().Get("Content-Type") != "application/problem+json" ||
@@ -191,7 +191,7 @@ func TestRedriveBodies(t *testing.T) {
 	eps := async.LocalDeadLetterEndpoints(app, q, dlq)
 	call := func(method, path, body string) (int, string) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Authorization", "tok")
+		req.Header.Set("Authorization", testutil.Token)
 		rec := httptest.NewRecorder()
 		eps[path].ServeHTTP(rec, req)
 		return rec.Code, rec.Body.String()

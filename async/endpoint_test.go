@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coworks-go/cws/async"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 	"github.com/coworks-go/cws/transport/memory"
@@ -41,7 +42,7 @@ func TestEventsEndpoint(t *testing.T) {
 	}
 	structured := `{"specversion":"1.0","id":"s1","source":"test","type":"cws.invoke","subject":"POST /echo","datacontenttype":"application/json","data":{"a":1}}`
 
-	status, body, _ := post("POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"}, structured)
+	status, body, _ := post("POST", testutil.Token, map[string]string{"Content-Type": "application/cloudevents+json"}, structured)
 	var ack struct {
 		Accepted int
 		IDs      []string
@@ -49,12 +50,12 @@ func TestEventsEndpoint(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &ack); status != 202 || err != nil || ack.Accepted != 1 || ack.IDs[0] != "s1" {
 		t.Errorf("structured: %d %s", status, body)
 	}
-	status, body, _ = post("POST", "tok", map[string]string{"Content-Type": "application/json", "Ce-Specversion": "1.0", "Ce-Id": "b1",
+	status, body, _ = post("POST", testutil.Token, map[string]string{"Content-Type": "application/json", "Ce-Specversion": "1.0", "Ce-Id": "b1",
 		"Ce-Source": "test", "Ce-Type": "cws.invoke", "Ce-Subject": "POST /echo"}, `{"b":2}`)
 	if status != 202 {
 		t.Errorf("binary: %d %s", status, body)
 	}
-	status, body, _ = post("POST", "tok", map[string]string{"Content-Type": "application/cloudevents-batch+json"},
+	status, body, _ = post("POST", testutil.Token, map[string]string{"Content-Type": "application/cloudevents-batch+json"},
 		`[{"specversion":"1.0","id":"x1","source":"t","type":"order.completed"},{"specversion":"1.0","id":"x2","source":"t","type":"order.completed"}]`)
 	if status != 202 || !strings.Contains(body, `"accepted":2`) {
 		t.Errorf("batch: %d %s", status, body)
@@ -75,14 +76,14 @@ func TestEventsEndpoint(t *testing.T) {
 		status              int
 		detail              string
 	}{
-		{"wrong method", "GET", "tok", nil, "", 405, "takes POST"},
+		{"wrong method", "GET", testutil.Token, nil, "", 405, "takes POST"},
 		{"no token", "POST", "", map[string]string{"Content-Type": "application/cloudevents+json"}, structured, 401, "missing Authorization"},
-		{"wrong token", "POST", "nope", map[string]string{"Content-Type": "application/cloudevents+json"}, structured, 403, "refused"},
-		{"not an event", "POST", "tok", map[string]string{"Content-Type": "application/json"}, `{"a":1}`, 400, "not a CloudEvent"},
-		{"invalid event", "POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"}, `{"specversion":"1.0","id":"x","source":"t"}`, 400, "type"},
-		{"invalid invocation", "POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"},
+		{"wrong token", "POST", testutil.WrongToken, map[string]string{"Content-Type": "application/cloudevents+json"}, structured, 403, "refused"},
+		{"not an event", "POST", testutil.Token, map[string]string{"Content-Type": "application/json"}, `{"a":1}`, 400, "not a CloudEvent"},
+		{"invalid event", "POST", testutil.Token, map[string]string{"Content-Type": "application/cloudevents+json"}, `{"specversion":"1.0","id":"x","source":"t"}`, 400, "type"},
+		{"invalid invocation", "POST", testutil.Token, map[string]string{"Content-Type": "application/cloudevents+json"},
 			`{"specversion":"1.0","id":"x","source":"t","type":"cws.invoke","subject":"brew /"}`, 400, "unknown method"},
-		{"too large for the queue", "POST", "tok", map[string]string{"Content-Type": "application/cloudevents+json"},
+		{"too large for the queue", "POST", testutil.Token, map[string]string{"Content-Type": "application/cloudevents+json"},
 			`{"specversion":"1.0","id":"x","source":"t","type":"big","data":"` + strings.Repeat("x", 5000) + `"}`, 413, "over queue events's limit"},
 	} {
 		status, body, h := post(tc.method, tc.token, tc.header, tc.body)
@@ -92,7 +93,7 @@ func TestEventsEndpoint(t *testing.T) {
 	}
 	// The entries themselves are still served.
 	req, _ := http.NewRequest("GET", srv.URL+"/text", nil)
-	req.Header.Set("Authorization", "tok")
+	req.Header.Set("Authorization", testutil.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err == nil {
 		resp.Body.Close()
@@ -113,7 +114,7 @@ func TestEventsEndpointFullQueue(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", srv.URL+async.EventsPath, strings.NewReader(
 			`{"specversion":"1.0","id":"`+id+`","source":"test","type":"cws.invoke","subject":"GET /items/7"}`))
-		req.Header.Set("Authorization", "tok")
+		req.Header.Set("Authorization", testutil.Token)
 		req.Header.Set("Content-Type", "application/cloudevents+json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

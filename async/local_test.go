@@ -42,7 +42,7 @@ func serveLocal(t *testing.T, app *runtime.App, opts ...async.Option) func(metho
 	})
 	return func(method, path, contentType, body string) (int, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "tok")
+		req.Header.Set("Authorization", testutil.Token)
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 )
@@ -182,7 +183,7 @@ func TestSameHTTPAnswers(t *testing.T) {
 			status        int
 		}{
 			{target, "", 401},
-			{target, "wrong", 403},
+			{target, testutil.WrongToken, 403},
 			{"/items/x?n=1", token, 422},
 			{"/items/1?n=x", token, 422},
 			{"/items/1?bogus=1", token, 422},

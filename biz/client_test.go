@@ -14,6 +14,7 @@ import (
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 )
@@ -51,7 +52,7 @@ func (p *published) Publish(_ context.Context, evs ...event.Event) error {
 }
 
 func TestClient(t *testing.T) {
-	t.Setenv("TOKEN", "t0k")
+	t.Setenv("TOKEN", testutil.Token)
 	svc := &Counter{}
 	app, err := runtime.New(svc)
 	if err != nil {
@@ -62,7 +63,7 @@ func TestClient(t *testing.T) {
 	ctx := context.Background()
 	for name, c := range map[string]*biz.Client{
 		"in process": biz.NewClient(biz.WithApp(app), biz.WithRetries(2, time.Millisecond)),
-		"over HTTP":  biz.NewClient(biz.WithHTTP(srv.URL, "t0k", nil), biz.WithRetries(2, time.Millisecond)),
+		"over HTTP":  biz.NewClient(biz.WithHTTP(srv.URL, testutil.Token, nil), biz.WithRetries(2, time.Millisecond)),
 	} {
 		got, err := biz.Call[map[string]int64](ctx, c, "POST", "/add", AddInput{By: 2})
 		if err != nil || got["n"] == 0 {
@@ -82,7 +83,7 @@ func TestClient(t *testing.T) {
 			t.Errorf("%s: three server errors: %v", name, err)
 		}
 	}
-	if _, err := biz.NewClient(biz.WithHTTP(srv.URL, "wrong", nil)).Invoke(ctx, "GET", "/flaky", nil); !strings.Contains(fmtErr(err), "answered 403") {
+	if _, err := biz.NewClient(biz.WithHTTP(srv.URL, testutil.WrongToken, nil)).Invoke(ctx, "GET", "/flaky", nil); !strings.Contains(fmtErr(err), "answered 403") {
 		t.Errorf("a wrong token: %v", err)
 	}
 

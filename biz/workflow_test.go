@@ -19,6 +19,7 @@ import (
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/invoke"
 	"github.com/coworks-go/cws/events/wire"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -116,7 +117,7 @@ func loadLedgerWorkflow(t *testing.T) *biz.Workflow {
 
 func ledgerApp(t *testing.T, l *ledger) *runtime.App {
 	t.Helper()
-	t.Setenv("TOKEN", "t")
+	t.Setenv("TOKEN", testutil.Token)
 	app, err := runtime.New(l, runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/internal/testutil"
 	cwseventbridge "github.com/coworks-go/cws/transport/eventbridge"
 	cwssqs "github.com/coworks-go/cws/transport/sqs"
 )
@@ -206,7 +207,7 @@ func TestDeployCrud(t *testing.T) {
 	for _, r := range []struct{ method, path, token, body string }{
 		{"GET", "/service/test", "", ""},
 		{"GET", "/", "", ""},
-		{"GET", "/", "wrong", ""},
+		{"GET", "/", testutil.WrongToken, ""},
 		{"GET", "/not-a-number", "deploy-token", ""},
 		{"POST", "/", "deploy-token", `{"name":"lamp","price":-1}`},
 		{"POST", "/", "deploy-token", `{"name":"lamp","price":20,"tags":["red"]}`},
@@ -496,7 +497,7 @@ func TestDeployFailures(t *testing.T) {
 	}
 
 	dotenv := filepath.Join("..", "examples", "crud", ".env."+stage)
-	if err := os.WriteFile(dotenv, []byte("TOKEN=t\nBIG="+strings.Repeat("x", 5000)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(dotenv, []byte("TOKEN="+testutil.Token+"\nBIG="+strings.Repeat("x", 5000)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(dotenv) })

@@ -208,7 +208,7 @@ func TestLambdaCrudAnswersLikeTheLocalServer(t *testing.T) {
 	for _, r := range []struct{ method, path, token, body string }{
 		{"GET", "/service/test", "", ""},
 		{"GET", "/", "", ""},
-		{"GET", "/", "wrong", ""},
+		{"GET", "/", testutil.WrongToken, ""},
 		{"GET", "/not-a-number", "fn-token", ""},
 		{"POST", "/", "fn-token", `{"name":"lamp","price":-1}`},
 		{"POST", "/", "fn-token", `{"name":"lamp","price":20,"tags":["red"]}`},
@@ -484,7 +484,7 @@ func TestLambdaBehindRESTAPI(t *testing.T) {
 	if a := do("GET", "/not-a-number", "api-token", ""); a.Status != 422 || a.ContentType != "application/problem+json" {
 		t.Errorf("a bad parameter: %+v", a)
 	}
-	if a := do("GET", "/", "wrong", ""); a.Status != 403 || a.ContentType != "application/problem+json" {
+	if a := do("GET", "/", testutil.WrongToken, ""); a.Status != 403 || a.ContentType != "application/problem+json" {
 		t.Errorf("a refused token: %+v", a)
 	}
 	if a := do("GET", "/", "", ""); a.Status != 401 {
@@ -497,7 +497,7 @@ func TestLambdaBehindRESTAPI(t *testing.T) {
 			"methodArn": "arn:aws:execute-api:" + cfg.Region + ":000000000000:" + aws.ToString(api.Id) + "/dev/GET/items"})
 		return b
 	}
-	for token, want := range map[string]string{"api-token": `"Effect":"Allow"`, "wrong": `"Effect":"Deny"`, "": "Unauthorized"} {
+	for token, want := range map[string]string{"api-token": `"Effect":"Allow"`, testutil.WrongToken: `"Effect":"Deny"`, "": "Unauthorized"} {
 		payload, fnErr := invokeFn(t, lc, fn, authEvent(token))
 		if !strings.Contains(string(payload), want) || (token == "") != (fnErr != "") {
 			t.Errorf("authorizer, token %q: %s (FunctionError %q), want %s", token, payload, fnErr, want)

@@ -21,6 +21,7 @@ import (
 	"github.com/pb33f/libopenapi-validator/config"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
 
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/openapi"
 	"github.com/coworks-go/cws/runtime"
 	"github.com/coworks-go/cws/runtime/cwsgen"
@@ -191,7 +192,7 @@ func init() {
 // newApp builds the App of kinds with the extras blueprint, in stage dev.
 func newApp(t *testing.T) *runtime.App {
 	t.Helper()
-	t.Setenv("TOKEN", "tok")
+	t.Setenv("TOKEN", testutil.Token)
 	app, err := runtime.New(&kinds{}, runtime.WithBlueprint("/extras", extras{}), runtime.WithStage("dev"),
 		runtime.WithMaxBodyBytes(1<<20), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
@@ -414,7 +415,7 @@ func TestDocumentSays(t *testing.T) {
 
 // TestStage: the document is of the App's stage.
 func TestStage(t *testing.T) {
-	t.Setenv("TOKEN", "tok")
+	t.Setenv("TOKEN", testutil.Token)
 	app, err := runtime.New(&kinds{}, runtime.WithStage("prod"))
 	if err != nil {
 		t.Fatal(err)
@@ -428,7 +429,7 @@ func TestStage(t *testing.T) {
 // exchange is one request to the App.
 type exchange struct {
 	method, target, body, contentType string
-	token                             string // "" sends "tok"; "-" none
+	token                             string // "" sends testutil.Token; "-" none
 	// valid says whether the request conforms to the document; an invalid
 	// one must be answered 4xx.
 	valid bool
@@ -485,7 +486,7 @@ func TestRuntimeKeepsTheDocument(t *testing.T) {
 		{method: "GET", target: "/items/-1", valid: true, status: 404},
 		{method: "GET", target: "/items/x", status: 422},
 		{method: "GET", target: "/items/3", token: "-", valid: false, status: 401},
-		{method: "GET", target: "/items/3", token: "bad", valid: true, status: 403},
+		{method: "GET", target: "/items/3", token: testutil.WrongToken, valid: true, status: 403},
 		{method: "GET", target: "/items?flag=true&ids=1&ids=2&n=3&since=2024-01-01T00:00:00Z&order=asc&tiny=-5&addr=127.0.0.1&pos=%7B%22n%22%3A1%7D", valid: true, status: 200},
 		{method: "GET", target: "/items?flag=maybe", status: 422},
 		{method: "GET", target: "/items?tiny=300", status: 422},
@@ -539,7 +540,7 @@ func check(t *testing.T, v validator.Validator, base string, x exchange) {
 		}
 		switch x.token {
 		case "":
-			req.Header.Set("Authorization", "tok")
+			req.Header.Set("Authorization", testutil.Token)
 		case "-":
 		default:
 			req.Header.Set("Authorization", x.token)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	"github.com/coworks-go/cws/runtime/cwsgen"
 )
@@ -561,7 +562,7 @@ func testAuthorization(t *testing.T, s any) {
 	if p.Detail != "missing Authorization header" {
 		t.Errorf("401: %+v", p)
 	}
-	expect(t, app, call{method: "GET", target: "/text", token: "wrong"}, 403, "").problem(t)
+	expect(t, app, call{method: "GET", target: "/text", token: testutil.WrongToken}, 403, "").problem(t)
 	expect(t, app, call{method: "GET", target: "/text", token: testToken + "x"}, 403, "")
 	expect(t, app, call{method: "GET", target: "/public", token: "-"}, 200, "public")
 	// Authorization comes before binding: no parameter detail leaks to a
@@ -583,26 +584,26 @@ func testAuthorization(t *testing.T, s any) {
 type selfAuth struct{ svc }
 
 func (selfAuth) Authorize(ctx context.Context, token string) (bool, error) {
-	if token == "boom" {
+	if token == "failing-token-9e4b" {
 		return false, errors.New("auth backend down")
 	}
-	return token == "Bearer friend", nil
+	return token == "Bearer friend-token-2c8e", nil
 }
 
 func TestCustomAuthorizer(t *testing.T) {
 	app, logs := newApp(t, selfAuth{})
-	expect(t, app, call{method: "GET", target: "/text", token: "Bearer friend"}, 200, "hello")
+	expect(t, app, call{method: "GET", target: "/text", token: "Bearer friend-token-2c8e"}, 200, "hello")
 	expect(t, app, call{method: "GET", target: "/text", token: testToken}, 403, "")
-	r := expect(t, app, call{method: "GET", target: "/text", token: "boom"}, 500, "")
+	r := expect(t, app, call{method: "GET", target: "/text", token: "failing-token-9e4b"}, 500, "")
 	if strings.Contains(r.text(), "backend") || !strings.Contains(logs.String(), "auth backend down") {
 		t.Errorf("authorizer error: body %s, log %s", r.body, logs)
 	}
 	if id := r.problem(t).RequestID; id == "" || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
 		t.Errorf("the authorizer's 500: request id %q not in the log %s", id, logs)
 	}
-	app, _ = newApp(t, selfAuth{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("opt")))
-	expect(t, app, call{method: "GET", target: "/text", token: "opt"}, 200, "hello")
-	expect(t, app, call{method: "GET", target: "/text", token: "Bearer friend"}, 403, "")
+	app, _ = newApp(t, selfAuth{}, runtime.WithAuthorizer(runtime.TokenAuthorizer(testutil.Token)))
+	expect(t, app, call{method: "GET", target: "/text", token: testutil.Token}, 200, "hello")
+	expect(t, app, call{method: "GET", target: "/text", token: "Bearer friend-token-2c8e"}, 403, "")
 	if ok, _ := app.Authorize(context.Background(), ""); ok {
 		t.Error("empty token authorized")
 	}

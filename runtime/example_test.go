@@ -50,7 +50,7 @@ func init() {
 }
 
 func ExampleNew() {
-	app, err := runtime.New(&Greeter{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("secret")))
+	app, err := runtime.New(&Greeter{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("example-token-51c7")))
 	if err != nil {
 		panic(err)
 	}
@@ -62,7 +62,7 @@ func ExampleNew() {
 
 	resp = app.Serve(context.Background(), &runtime.Request{
 		Method: "POST", Path: "/greeting",
-		Header: http.Header{"Authorization": {"secret"}, "Content-Type": {"application/json"}},
+		Header: http.Header{"Authorization": {"example-token-51c7"}, "Content-Type": {"application/json"}},
 		Body:   strings.NewReader(`{"to": "world"}`),
 	})
 	fmt.Println(resp.Status, string(resp.Body))
@@ -96,7 +96,7 @@ func ExampleParseEntryName() {
 }
 
 func ExampleURLFor() {
-	app, err := runtime.New(&Greeter{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("secret")))
+	app, err := runtime.New(&Greeter{}, runtime.WithAuthorizer(runtime.TokenAuthorizer("example-token-51c7")))
 	if err != nil {
 		panic(err)
 	}

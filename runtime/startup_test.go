@@ -308,7 +308,7 @@ func (devTool) DevEndpoint() string { return "tool" }
 func (devTool) GetInfo(ctx context.Context) string { return "info" }
 
 func TestDevEndpoints(t *testing.T) {
-	t.Setenv("TOKEN", "tok")
+	t.Setenv("TOKEN", testToken)
 	serves := func(t *testing.T, stage string) bool {
 		t.Helper()
 		app, err := runtime.New(devSvc{}, runtime.WithStage(stage), runtime.WithBlueprint("/tool", devTool{}),
@@ -316,7 +316,7 @@ func TestDevEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp := app.Serve(context.Background(), &runtime.Request{Method: "GET", Path: "/tool/info", Header: http.Header{"Authorization": {"tok"}}})
+		resp := app.Serve(context.Background(), &runtime.Request{Method: "GET", Path: "/tool/info", Header: http.Header{"Authorization": {testToken}}})
 		return resp.Status == 200
 	}
 	if !serves(t, "dev") || serves(t, "prod") {

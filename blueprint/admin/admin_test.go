@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coworks-go/cws/blueprint/admin"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	"github.com/coworks-go/cws/runtime/cwsgen"
 )
@@ -44,14 +45,14 @@ func serve(t *testing.T, app *runtime.App, path, token string) *runtime.Response
 
 func TestAdmin(t *testing.T) {
 	app, err := runtime.New(shop{}, runtime.WithBlueprint("/admin", admin.New()),
-		runtime.WithAuthorizer(runtime.TokenAuthorizer("t")), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		runtime.WithAuthorizer(runtime.TokenAuthorizer(testutil.Token)), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r := serve(t, app, "/admin/routes", ""); r.Status != 401 {
 		t.Errorf("routes without a token: %d", r.Status)
 	}
-	r := serve(t, app, "/admin/routes", "t")
+	r := serve(t, app, "/admin/routes", testutil.Token)
 	var desc runtime.Description
 	if err := json.Unmarshal(r.Body, &desc); err != nil || r.Status != 200 {
 		t.Fatalf("routes: %d %s %v", r.Status, r.Body, err)

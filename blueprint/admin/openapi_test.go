@@ -13,13 +13,14 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/coworks-go/cws/blueprint/admin"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 )
 
 // TestOpenAPIEndpoints: the blueprint answers the document of the service
 // it is mounted in, as JSON and as YAML, in the App's stage.
 func TestOpenAPIEndpoints(t *testing.T) {
-	t.Setenv("TOKEN", "tok")
+	t.Setenv("TOKEN", testutil.Token)
 	app, err := runtime.New(shop{}, runtime.WithBlueprint("/admin", admin.New()), runtime.WithStage("dev"),
 		runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
@@ -35,7 +36,7 @@ func TestOpenAPIEndpoints(t *testing.T) {
 	if r := get("/admin/openapi.json", ""); r.Status != 401 {
 		t.Errorf("without the token: %d", r.Status)
 	}
-	r := get("/admin/openapi.json", "tok")
+	r := get("/admin/openapi.json", testutil.Token)
 	if r.Status != 200 || r.ContentType != "application/json" {
 		t.Fatalf("openapi.json: %d %s %s", r.Status, r.ContentType, r.Body)
 	}
@@ -62,7 +63,7 @@ func TestOpenAPIEndpoints(t *testing.T) {
 		t.Errorf("GET /admin/openapi.yaml: %+v", self)
 	}
 
-	y := get("/admin/openapi.yaml", "tok")
+	y := get("/admin/openapi.yaml", testutil.Token)
 	if y.Status != 200 || y.ContentType != "application/yaml" {
 		t.Fatalf("openapi.yaml: %d %s %s", y.Status, y.ContentType, y.Body)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coworks-go/cws/blueprint/profiler"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -26,7 +27,7 @@ func (svc) PostEcho(ctx context.Context) string { return "" }
 func newApp(t *testing.T) *runtime.App {
 	t.Helper()
 	app, err := runtime.New(svc{}, runtime.WithBlueprint("/profiler", profiler.New()),
-		runtime.WithAuthorizer(runtime.TokenAuthorizer("t")), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		runtime.WithAuthorizer(runtime.TokenAuthorizer(testutil.Token)), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func newApp(t *testing.T) *runtime.App {
 func get(app *runtime.App, method, target string) *runtime.Response {
 	path, query, _ := strings.Cut(target, "?")
 	return app.Serve(context.Background(), &runtime.Request{Method: method, Path: path, RawQuery: query,
-		Header: http.Header{"Authorization": {"t"}}})
+		Header: http.Header{"Authorization": {testutil.Token}}})
 }
 
 var gzipMagic = []byte{0x1f, 0x8b}
@@ -142,7 +143,7 @@ func TestInvocations(t *testing.T) {
 	get(app, "GET", "/fail")
 	// A REST API event hands its query over decoded.
 	app.Serve(context.Background(), &runtime.Request{Method: "GET", Path: "/fast", Query: url.Values{"unknown": {"keyword"}},
-		Header: http.Header{"Authorization": {"t"}}})
+		Header: http.Header{"Authorization": {testutil.Token}}})
 	app.Serve(context.Background(), &runtime.Request{Method: "POST", Path: "/echo", Header: http.Header{}, Authorized: true})
 	get(app, "GET", "/nowhere")
 	r := get(app, "GET", "/profiler/invocations")

@@ -23,6 +23,7 @@ import (
 
 	"github.com/coworks-go/cws/blueprint/admin"
 	"github.com/coworks-go/cws/blueprint/profiler"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 )
@@ -132,7 +133,7 @@ func (b *browser) consoleProblems() []string {
 // execution show. With CWS_SCREENSHOTS it writes the screenshots of
 // docs/admin.md, light and dark.
 func TestAdminDashboard(t *testing.T) {
-	const tok = "dev-token"
+	const tok = testutil.DevToken
 	s := startRun(t, repoRoot, tok, "/alerts", "./examples/biz")
 	b := newBrowser(t)
 
@@ -323,7 +324,7 @@ func (plain) GetHello(ctx context.Context) string { return "hello" }
 // entries are the browser's notes of those 404s.
 func TestAdminDashboardWithoutDoors(t *testing.T) {
 	app, err := runtime.New(plain{}, runtime.WithBlueprint("/admin", admin.New()),
-		runtime.WithAuthorizer(runtime.TokenAuthorizer("t")), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		runtime.WithAuthorizer(runtime.TokenAuthorizer(testutil.Token)), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestAdminDashboardWithoutDoors(t *testing.T) {
 	defer srv.Close()
 	b := newBrowser(t)
 	b.do("opening /admin", chromedp.Navigate(srv.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS("#signin")),
-		chromedp.SetValue(chromedp.CSS("#token"), "t"), chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
+		chromedp.SetValue(chromedp.CSS("#token"), testutil.Token), chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
 	waitJS[bool](b, "the dashboard", `document.body.hasAttribute('data-ready')`)
 	shown := eval[[]string](b, `[...document.querySelectorAll('section.panel')].filter(s => !s.hidden).map(s => s.id)`)
 	if !slices.Equal(shown, []string{"routes", "links"}) {
@@ -376,7 +377,7 @@ func TestAdminDashboardWithoutDoors(t *testing.T) {
 // finds the prefix and calls the routes, the profiler and try-it under it.
 func TestAdminDashboardBehindAStage(t *testing.T) {
 	app, err := runtime.New(plain{}, runtime.WithBlueprint("/admin", admin.New()), runtime.WithBlueprint("/profiler", profiler.New()),
-		runtime.WithAuthorizer(runtime.TokenAuthorizer("t")), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		runtime.WithAuthorizer(runtime.TokenAuthorizer(testutil.Token)), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +398,7 @@ func TestAdminDashboardBehindAStage(t *testing.T) {
 	defer srv.Close()
 	b := newBrowser(t)
 	b.do("opening /dev/admin", chromedp.Navigate(srv.URL+"/dev/admin"), chromedp.WaitVisible(chromedp.CSS("#signin")),
-		chromedp.SetValue(chromedp.CSS("#token"), "t"), chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
+		chromedp.SetValue(chromedp.CSS("#token"), testutil.Token), chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
 	waitJS[bool](b, "the dashboard", `document.body.hasAttribute('data-ready')`)
 
 	// Try it: GET /hello, sent to /dev/hello.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coworks-go/cws/internal/testutil"
 )
 
 // deadLetterJSON is a dead letter as cws dlq list --json prints it.
@@ -26,7 +28,7 @@ type deadLetterJSON struct {
 // again, is refused again, and comes back counted once), and a second
 // redrive of the same id is exit 1 without sending anything.
 func TestDLQLocal(t *testing.T) {
-	const tok = "dev-token"
+	const tok = testutil.DevToken
 	s := startRun(t, repoRoot, tok, "/alerts", "./examples/biz")
 	dlq := func(dir string, args ...string) (string, string, int) {
 		t.Helper()
@@ -81,7 +83,7 @@ func TestDLQLocal(t *testing.T) {
 		!strings.Contains(lines[1], "an alert needs a message") {
 		t.Errorf("dlq list with the token of .env: exit %d\n%s%s", code, out, errOut)
 	}
-	if _, errOut, code := dlq(repoRoot, "list", "--url", s.base, "--token", "wrong"); code != 1 || !strings.Contains(errOut, "403") {
+	if _, errOut, code := dlq(repoRoot, "list", "--url", s.base, "--token", testutil.WrongToken); code != 1 || !strings.Contains(errOut, "403") {
 		t.Errorf("dlq list with a wrong token: exit %d %s", code, errOut)
 	}
 

@@ -304,7 +304,7 @@ func (s *server) stop() {
 // TestRunCrud serves examples/crud with `cws run` and checks every route of
 // the issue's table over HTTP.
 func TestRunCrud(t *testing.T) {
-	const tok = "dev-token" // from examples/crud/.env
+	const tok = testutil.DevToken // from examples/crud/.env
 	s := startRun(t, repoRoot, tok, "/service/test", "./examples/crud")
 	type check struct {
 		method, path, body, token string
@@ -314,7 +314,7 @@ func TestRunCrud(t *testing.T) {
 	for _, c := range []check{
 		{"GET", "/service/test", "", "", 200, "service test"},
 		{"GET", "/", "", "", 401, ""},
-		{"GET", "/", "", "wrong", 403, ""},
+		{"GET", "/", "", testutil.WrongToken, 403, ""},
 		{"GET", "/", "", tok, 200, "[]"},
 		{"POST", "/", `{"name":"pen","price":1.5,"tags":["office"]}`, tok, 201, `{"id":1,"name":"pen","price":1.5,"tags":["office"]}`},
 		{"POST", "/", `{"name":"mug","price":4}`, tok, 201, `{"id":2,"name":"mug","price":4,"tags":[]}`},
@@ -457,7 +457,7 @@ func TestMain(m *testing.M) {
 // TestEventsPutLocal sends an invocation to examples/biz (a service with
 // the CloudEvents doors) under cws run with cws events put.
 func TestEventsPutLocal(t *testing.T) {
-	const tok = "dev-token"
+	const tok = testutil.DevToken
 	s := startRun(t, repoRoot, tok, "/alerts", "./examples/biz")
 	addr := strings.TrimPrefix(s.base, "http://")
 	out, errOut, code := runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", tok,
@@ -468,7 +468,7 @@ func TestEventsPutLocal(t *testing.T) {
 	s.token = tok
 	s.waitFor("/alerts", `[{"level":"info","message":"via-cli"}]`, 30*time.Second)
 
-	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", "wrong", "--subject", "GET /alerts")
+	_, errOut, code = runCws(t, repoRoot, nil, "events", "put", "--addr", addr, "--token", testutil.WrongToken, "--subject", "GET /alerts")
 	if code != 1 || !strings.Contains(errOut, "403") {
 		t.Errorf("a refused token: %d %s", code, errOut)
 	}

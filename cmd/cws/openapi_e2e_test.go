@@ -13,6 +13,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/coworks-go/cws/internal/testutil"
 )
 
 // TestOpenAPICommand writes the documents of the examples with `cws
@@ -133,8 +135,8 @@ func lastLine(s string) string {
 // and no invalid one accepted. The one piece of test data it is given
 // (testdata/schemathesis.toml) is the profiler's recording length.
 func TestSchemathesis(t *testing.T) {
-	schemathesisCommand(t)  // fail early without it
-	const tok = "dev-token" // the examples' .env
+	schemathesisCommand(t)        // fail early without it
+	const tok = testutil.DevToken // the examples' .env
 
 	t.Run("crud", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "crud.json")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coworks-go/cws/internal/testutil"
 )
 
 // TestNoSecretsInLogs runs examples/biz under cws run at the debug level
@@ -12,7 +14,7 @@ import (
 // reads everything cws and the service printed: neither the service's
 // token nor the wrong one a client sent may appear.
 func TestNoSecretsInLogs(t *testing.T) {
-	const tok, wrong = "dev-token", "wrong-secret-7f3a"
+	const tok, wrong = testutil.DevToken, testutil.WrongToken
 	t.Setenv("CWS_LOG_LEVEL", "debug")
 	s := startRun(t, repoRoot, tok, "/alerts", "./examples/biz")
 

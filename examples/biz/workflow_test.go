@@ -13,6 +13,7 @@ import (
 
 	"github.com/coworks-go/cws/biz"
 	"github.com/coworks-go/cws/biz/asl"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	"github.com/coworks-go/cws/services/mail"
 )
@@ -44,7 +45,7 @@ func (c *instant) Sleep(ctx context.Context, d time.Duration) error {
 // mail service's in-memory outbox refuses the first outage mails with 503.
 func office(t *testing.T, outage int) (*Office, *mail.Service, *biz.Runner, *published, *instant) {
 	t.Helper()
-	t.Setenv("TOKEN", "t")
+	t.Setenv("TOKEN", testutil.Token)
 	t.Setenv(mail.EnvHost, "")
 	t.Setenv(mail.EnvOutboxFailures, strconv.Itoa(outage))
 	o := NewOffice()

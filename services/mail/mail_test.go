@@ -13,6 +13,7 @@ import (
 
 	"github.com/coworks-go/cws/internal/mailpit"
 	"github.com/coworks-go/cws/internal/servetest"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/services/mail"
 )
 
@@ -144,19 +145,20 @@ func TestSendPlain(t *testing.T) {
 }
 
 func TestSendSTARTTLSWithAuth(t *testing.T) {
-	mp := startMailpit(t, mailpit.Options{TLS: "starttls", Users: map[string]string{"office": "s3cret"}})
-	cfg := mail.Config{Host: mp.SMTPHost, Port: mp.SMTPPort, TLS: mail.TLSStartTLS, Username: "office", Password: "s3cret",
+	const password = "mail-password-6d4a" // in testutil.Secrets
+	mp := startMailpit(t, mailpit.Options{TLS: "starttls", Users: map[string]string{"office": password}})
+	cfg := mail.Config{Host: mp.SMTPHost, Port: mp.SMTPPort, TLS: mail.TLSStartTLS, Username: "office", Password: password,
 		RootCAs: pool(t, mp.CAFile), From: "office@example.com"}
 	sendAll(t, serve(t, newService(t, cfg)), mp)
 
 	// A wrong password: the server's refusal, 502 with its code.
-	cfg.Password = "wrong"
+	cfg.Password = testutil.WrongToken
 	status, body := serve(t, newService(t, cfg))(`{"to":["ann@example.com"],"subject":"x","text":"y"}`)
 	if status != 502 || !strings.Contains(body, "535") && !strings.Contains(body, "authentication") {
 		t.Errorf("a wrong password: %d %s", status, body)
 	}
 	// A certificate nobody trusts: refused.
-	cfg.Password, cfg.RootCAs = "s3cret", x509.NewCertPool()
+	cfg.Password, cfg.RootCAs = password, x509.NewCertPool()
 	if status, body := serve(t, newService(t, cfg))(`{"to":["ann@example.com"],"subject":"x","text":"y"}`); status < 500 {
 		t.Errorf("an untrusted certificate: %d %s", status, body)
 	}

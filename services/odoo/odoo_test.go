@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/coworks-go/cws/internal/servetest"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/services/odoo"
 	"github.com/coworks-go/cws/services/odoo/odootest"
 )
@@ -119,7 +120,7 @@ func TestReport(t *testing.T) {
 func TestCredentialsAndReach(t *testing.T) {
 	srv := newOdoo()
 	cfg := config(srv)
-	cfg.APIKey = "wrong"
+	cfg.APIKey = testutil.WrongToken
 	var f *odoo.Fault
 	err := odoo.NewClient(cfg).ExecuteKW(context.Background(), "res.partner", "search_read", []any{[]any{}}, nil, nil)
 	if !errors.As(err, &f) || f.Name != odoo.AccessDenied {
@@ -148,14 +149,14 @@ func TestProtocol(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": req["id"], "result": result})
 	}))
 	defer srv.Close()
-	c := odoo.NewClient(odoo.Config{URL: srv.URL, DB: "db", User: "u", APIKey: "k"})
+	c := odoo.NewClient(odoo.Config{URL: srv.URL, DB: "db", User: "u", APIKey: testutil.Token})
 	var out []any
 	if err := c.ExecuteKW(context.Background(), "res.partner", "search_read", []any{[]any{}}, map[string]any{"limit": 5}, &out); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(got)
-	want := `[{"id":1,"jsonrpc":"2.0","method":"call","params":{"args":["db","u","k",{}],"method":"authenticate","service":"common"}},` +
-		`{"id":2,"jsonrpc":"2.0","method":"call","params":{"args":["db",7,"k","res.partner","search_read",[[]],{"limit":5}],"method":"execute_kw","service":"object"}}]`
+	want := `[{"id":1,"jsonrpc":"2.0","method":"call","params":{"args":["db","u","` + testutil.Token + `",{}],"method":"authenticate","service":"common"}},` +
+		`{"id":2,"jsonrpc":"2.0","method":"call","params":{"args":["db",7,"` + testutil.Token + `","res.partner","search_read",[[]],{"limit":5}],"method":"execute_kw","service":"object"}}]`
 	if string(b) != want {
 		t.Errorf("sent\n%s\nwant\n%s", b, want)
 	}

@@ -69,8 +69,8 @@ Routes marked (not in dev) do not exist in stage dev.
 
 func TestStageEnv(t *testing.T) {
 	dir := t.TempDir()
-	_ = os.WriteFile(filepath.Join(dir, ".env"), []byte("TOKEN=base\nA=from-env\nB=from-env\n"), 0o644)
-	_ = os.WriteFile(filepath.Join(dir, ".env.prod"), []byte("TOKEN=prod\nB=from-prod\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, ".env"), []byte("TOKEN=dotenv-base-token-1a7c\nA=from-env\nB=from-env\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, ".env.prod"), []byte("TOKEN=dotenv-prod-token-5f2e\nB=from-prod\n"), 0o644)
 	t.Setenv("A", "from-process")
 	t.Setenv("TOKEN", "")
 	os.Unsetenv("TOKEN")
@@ -90,11 +90,11 @@ func TestStageEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lookup(env, "TOKEN") != "prod" || lookup(env, "A") != "from-process" || lookup(env, "B") != "from-prod" || lookup(env, "CWS_STAGE") != "prod" {
+	if lookup(env, "TOKEN") != "dotenv-prod-token-5f2e" || lookup(env, "A") != "from-process" || lookup(env, "B") != "from-prod" || lookup(env, "CWS_STAGE") != "prod" {
 		t.Errorf("prod env: TOKEN=%s A=%s B=%s", lookup(env, "TOKEN"), lookup(env, "A"), lookup(env, "B"))
 	}
 	env, _ = stageEnv(dir, "dev")
-	if lookup(env, "TOKEN") != "base" || lookup(env, "CWS_STAGE") != "dev" {
+	if lookup(env, "TOKEN") != "dotenv-base-token-1a7c" || lookup(env, "CWS_STAGE") != "dev" {
 		t.Errorf("dev env: TOKEN=%s", lookup(env, "TOKEN"))
 	}
 	_ = os.WriteFile(filepath.Join(dir, ".env.bad"), []byte("=\"unterminated\n"), 0o644)
