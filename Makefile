@@ -4,6 +4,11 @@ GO          ?= go
 BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 BENCHSTAT   := $(BIN)/benchstat
+GOTESTSUM   := $(BIN)/gotestsum
+GOTESTSUM_VERSION := v1.13.0
+# What the tests print (go test -json through gotestsum) and what their
+# buffers hold (testutil.EnvOutputDir): `make secrets` scans it.
+TEST_OUTPUT := $(BIN)/test-output
 CFNLINT_VERSION     := 1.58.0
 MAILPIT_VERSION     := v1.33.1
 SCHEMATHESIS_VERSION := 4.32.5
@@ -42,7 +47,7 @@ fuzz-each = @for t in $(FUZZ_TARGETS); do \
 	  echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(1) $$pkg || exit 1; \
 	done
 
-.PHONY: help run test lint unit integration localstack localstack-stop tools chromium screenshots wrk cws gen bench soak fuzz fuzz-short clean
+.PHONY: help run test lint unit integration localstack localstack-stop tools chromium screenshots wrk cws gen bench soak fuzz fuzz-short secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -50,7 +55,7 @@ help: ## list the targets
 run: cws ## serve examples/crud on $(ADDR) with the embedded default (no AWS)
 	$(BIN)/cws run ./examples/crud --addr $(ADDR)
 
-test: lint unit integration ## run every check and test (what CI runs)
+test: lint unit integration secrets ## run every check and test (what CI runs)
 
 lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	$(GO) mod tidy -diff
@@ -61,16 +66,24 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 unit: tools $(CHROMIUM) $(WRK) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium), then every fuzz target for $(FUZZTIME_SHORT)
-	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) MOTO_SERVER=$(MOTO_SERVER) $(GO) test -race -count=1 ./...
-	$(GO) test -race -count=1 -tags cwsopenapi ./blueprint/admin/
-	cd bench && WRK=$(WRK) $(GO) test -race -count=1 ./...
-	cd bench && WRK=$(WRK) $(GO) test -count=1 -run '^TestLoad$$' -v .
+	rm -rf $(TEST_OUTPUT)/unit && mkdir -p $(TEST_OUTPUT)/unit
+	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) MOTO_SERVER=$(MOTO_SERVER) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit \
+	  $(GOTESTSUM) --format standard-quiet --jsonfile $(TEST_OUTPUT)/unit/all.json -- -race -count=1 ./...
+	CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-quiet --jsonfile $(TEST_OUTPUT)/unit/admin-openapi.json -- -race -count=1 -tags cwsopenapi ./blueprint/admin/
+	cd bench && WRK=$(WRK) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-quiet --jsonfile $(TEST_OUTPUT)/unit/bench.json -- -race -count=1 ./...
+	cd bench && WRK=$(WRK) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-verbose --jsonfile $(TEST_OUTPUT)/unit/load.json -- -count=1 -run '^TestLoad$$' .
 	$(MAKE) fuzz-short
 
 # The integration tests get LocalStack from LOCALSTACK_ENDPOINT, Docker
 # (testcontainers) or a host process they install and start (see README).
 integration: tools ## integration tests against a real LocalStack (started for the run if none is given) and Mailpit
-	MAILPIT=$(MAILPIT) MOTO_SERVER=$(MOTO_SERVER) $(GO) test -tags integration -race -count=1 -v -timeout 30m ./integration/
+	rm -rf $(TEST_OUTPUT)/integration && mkdir -p $(TEST_OUTPUT)/integration
+	MAILPIT=$(MAILPIT) MOTO_SERVER=$(MOTO_SERVER) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/integration \
+	  $(GOTESTSUM) --format standard-verbose --jsonfile $(TEST_OUTPUT)/integration/integration.json -- -tags integration -race -count=1 -timeout 30m ./integration/
+
+secrets: ## scan what unit and integration printed and logged for the tests' secrets (internal/testutil.Secrets): none may appear
+	$(GO) run ./internal/scansecrets $(TEST_OUTPUT)/unit
+	$(GO) run ./internal/scansecrets $(TEST_OUTPUT)/integration
 
 localstack: cws ## install (once) and start a LocalStack host process in the background
 	$(BIN)/cws localstack start
@@ -85,10 +98,13 @@ gen: cws ## regenerate the description files (cws_gen.go): the examples' service
 	$(BIN)/cws gen ./...
 	cd bench && $(BIN)/cws gen .Service
 
-tools: $(STATICCHECK) $(BENCHSTAT) $(CFNLINT) $(MAILPIT) $(SCHEMATHESIS) $(MOTO_SERVER) ## install the pinned tools into bin/ (cfn-lint, schemathesis and moto's server from PyPI, in venvs; Mailpit, a real SMTP server for the tests)
+tools: $(STATICCHECK) $(BENCHSTAT) $(GOTESTSUM) $(CFNLINT) $(MAILPIT) $(SCHEMATHESIS) $(MOTO_SERVER) ## install the pinned tools into bin/ (cfn-lint, schemathesis and moto's server from PyPI, in venvs; Mailpit, a real SMTP server for the tests)
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(GOTESTSUM):
+	GOBIN=$(BIN) $(GO) install gotest.tools/gotestsum@$(GOTESTSUM_VERSION)
 
 $(CFNLINT):
 	rm -rf $(BIN)/cfn-lint-$(CFNLINT_VERSION)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coworks-go/cws/events"
 	"github.com/coworks-go/cws/events/invoke"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 )
 
@@ -71,7 +72,7 @@ func (r *recorder) events() []event.Event {
 
 func newDoor(t *testing.T, opts ...invoke.DoorOption) (*invoke.Door, *shop, *recorder) {
 	t.Helper()
-	t.Setenv("TOKEN", "secret") // the entries are guarded: the door is trusted
+	t.Setenv("TOKEN", testutil.Token) // the entries are guarded: the door is trusted
 	s := &shop{}
 	app, err := runtime.New(s, runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,11 +21,47 @@ type SyncBuffer struct {
 	b  bytes.Buffer
 }
 
-// Write appends p.
+// Write appends p (and to the suite's output file under EnvOutputDir).
 func (s *SyncBuffer) Write(p []byte) (int, error) {
+	tee(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+// EnvOutputDir names a directory where every SyncBuffer of a test binary
+// also appends what it is given, in one file per binary: the logs of the
+// services, loggers and child processes that the tests keep in buffers and
+// print only when they fail. `make test` sets it and scans the directory,
+// with the tests' own output, for the suite's secrets (internal/scansecrets).
+const EnvOutputDir = "CWS_TEST_OUTPUT"
+
+var (
+	teeOnce sync.Once
+	teeMu   sync.Mutex
+	teeFile *os.File
+)
+
+// tee appends p to this binary's file under EnvOutputDir, when set.
+func tee(p []byte) {
+	teeOnce.Do(func() {
+		dir := os.Getenv(EnvOutputDir)
+		if dir == "" {
+			return
+		}
+		name := fmt.Sprintf("buffers-%s-%d.log", strings.TrimSuffix(filepath.Base(os.Args[0]), ".test"), os.Getpid())
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testutil: %s: %v\n", EnvOutputDir, err)
+			return
+		}
+		teeFile = f
+	})
+	if teeFile != nil {
+		teeMu.Lock()
+		_, _ = teeFile.Write(p)
+		teeMu.Unlock()
+	}
 }
 
 // String returns what was written so far.
