@@ -49,7 +49,7 @@ var notSecretPrefixes = map[string]string{
 // with why.
 var fileExceptions = map[string]map[string]string{
 	"events/invoke/door_test.go": {
-		"t":      "the prefix of the Step Functions task tokens (t1, t2…) the door reports to a fake, not a secret given to a service",
+		"t": "the prefix of the Step Functions task tokens (t1, t2…) the door reports to a fake, not a secret given to a service",
 	},
 }
 
