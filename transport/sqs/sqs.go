@@ -150,22 +150,61 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 	return ds, nil
 }
 
-// Delete implements queue.Queue, in batches of 10.
+// Delete implements queue.Queue, in batches of MaxBatch.
 func (q *Queue) Delete(ctx context.Context, ds []queue.Delivery) error {
-	var errs []error
-	for i := 0; i < len(ds); i += 10 {
-		chunk := ds[i:min(i+10, len(ds))]
+	return inBatches(ds, func(chunk []queue.Delivery) ([]types.BatchResultErrorEntry, error) {
 		entries := make([]types.DeleteMessageBatchRequestEntry, len(chunk))
 		for j, d := range chunk {
 			entries[j] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), ReceiptHandle: aws.String(d.Handle)}
 		}
 		out, err := q.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
 		if err != nil {
+			return nil, fmt.Errorf("deleting messages: %w", err)
+		}
+		return out.Failed, nil
+	})
+}
+
+// VisibilityAPI is the part of the SQS client Release uses (*sqs.Client
+// has it).
+type VisibilityAPI interface {
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
+}
+
+// Release makes received messages of the queue at url visible again at
+// once, by their receipt handles, in batches of MaxBatch: what a reader
+// that only looked at them (cws dlq list) gives back.
+func Release(ctx context.Context, c VisibilityAPI, url string, handles []string) error {
+	return inBatches(handles, func(chunk []string) ([]types.BatchResultErrorEntry, error) {
+		entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(chunk))
+		for j, h := range chunk {
+			entries[j] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), ReceiptHandle: aws.String(h)}
+		}
+		out, err := c.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url), Entries: entries})
+		if err != nil {
+			return nil, fmt.Errorf("releasing messages: %w", err)
+		}
+		return out.Failed, nil
+	})
+}
+
+// MaxBatch is the most entries an SQS batch call takes.
+const MaxBatch = 10
+
+// inBatches calls send with items in chunks of at most MaxBatch and joins
+// the errors of the calls and of the entries they report failed (each
+// named by its index in items).
+func inBatches[T any](items []T, send func(chunk []T) ([]types.BatchResultErrorEntry, error)) error {
+	var errs []error
+	for i := 0; i < len(items); i += MaxBatch {
+		failed, err := send(items[i:min(i+MaxBatch, len(items))])
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		for _, f := range out.Failed {
-			errs = append(errs, fmt.Errorf("deleting message %s: %s %s", aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message)))
+		for _, f := range failed {
+			j, _ := strconv.Atoi(aws.ToString(f.Id))
+			errs = append(errs, fmt.Errorf("message %d of %d: %s %s", i+j+1, len(items), aws.ToString(f.Code), aws.ToString(f.Message)))
 		}
 	}
 	return errors.Join(errs...)

@@ -435,23 +435,11 @@ func (s *sqsDeadLetters) receive(ctx context.Context, visibility time.Duration) 
 // release makes messages received from the dead-letter queue visible
 // again.
 func (s *sqsDeadLetters) release(ctx context.Context, msgs []types.Message) error {
-	var errs []error
-	for i := 0; i < len(msgs); i += 10 {
-		chunk := msgs[i:min(i+10, len(msgs))]
-		entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(chunk))
-		for j, m := range chunk {
-			entries[j] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), ReceiptHandle: m.ReceiptHandle}
-		}
-		out, err := s.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(s.url), Entries: entries})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, f := range out.Failed {
-			errs = append(errs, fmt.Errorf("%s %s", aws.ToString(f.Code), aws.ToString(f.Message)))
-		}
+	handles := make([]string, len(msgs))
+	for i, m := range msgs {
+		handles[i] = aws.ToString(m.ReceiptHandle)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := cwssqs.Release(ctx, s.client, s.url, handles); err != nil {
 		return fmt.Errorf("making the dead letters visible again (they will be after %v): %w", peekVisibility, err)
 	}
 	return nil
