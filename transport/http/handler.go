@@ -42,8 +42,9 @@ func WithEndpoint(path string, h http.Handler) HandlerOption {
 }
 
 // WithBodyTimeout bounds how long a client may take to send the body of a
-// request to the App once its headers are read (default 60s): a client
-// that sends it a byte at a time gets a 400 and its connection is closed,
+// request once its headers are read (default 60s), to the App and to the
+// endpoints alike: a client that sends it a byte at a time gets a 400 from
+// the App (an endpoint sees its read fail) and its connection is closed,
 // instead of holding a handler. Zero is no limit.
 func WithBodyTimeout(d time.Duration) HandlerOption {
 	return func(s *Handler) { s.bodyTimeout = d }
@@ -92,15 +93,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"the request line and header values are %d bytes, over API Gateway's limit of %d", n, MaxHeaderBytes), r.URL.Path))
 		return
 	}
-	if ep, ok := h.endpoints[r.URL.Path]; ok {
+	if ep := h.endpoint(r.URL.Path); ep != nil {
+		r.Body = h.bounded(w, r.Body)
 		ep.ServeHTTP(w, r)
 		return
-	}
-	for path, ep := range h.endpoints {
-		if strings.HasSuffix(path, "/") && strings.HasPrefix(r.URL.Path, path) {
-			ep.ServeHTTP(w, r)
-			return
-		}
 	}
 	req := runtime.Request{
 		Method:     r.Method,
@@ -110,15 +106,40 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RemoteAddr: r.RemoteAddr,
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		req.Body = r.Body
-		if h.bodyTimeout > 0 {
-			rc := http.NewResponseController(w)
-			if rc.SetReadDeadline(time.Now().Add(h.bodyTimeout)) == nil {
-				req.Body = &deadlineBody{body: r.Body, rc: rc}
-			}
-		}
+		req.Body = h.bounded(w, r.Body)
 	}
 	WriteResponse(w, h.app.Serve(r.Context(), &req))
+}
+
+// endpoint returns the endpoint serving path, or nil.
+func (h *Handler) endpoint(path string) http.Handler {
+	if ep, ok := h.endpoints[path]; ok {
+		return ep
+	}
+	for p, ep := range h.endpoints {
+		if strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) {
+			return ep
+		}
+	}
+	return nil
+}
+
+// bounded gives body the body timeout: the connection's read deadline,
+// lifted once the body is read whole.
+func (h *Handler) bounded(w http.ResponseWriter, body io.ReadCloser) io.ReadCloser {
+	if h.bodyTimeout <= 0 || body == nil || body == http.NoBody {
+		return body
+	}
+	// net/http's own writer sets its connection's deadline itself; a
+	// wrapped one through a ResponseController (an allocation).
+	rc, ok := w.(readDeadliner)
+	if !ok {
+		rc = http.NewResponseController(w)
+	}
+	if rc.SetReadDeadline(time.Now().Add(h.bodyTimeout)) != nil {
+		return body
+	}
+	return &deadlineBody{body: body, rc: rc}
 }
 
 // deadlineBody lifts the read deadline of its connection once the body is
@@ -127,9 +148,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // body cut off keeps it, so that net/http's discarding of the rest before
 // the answer fails at once too.
 type deadlineBody struct {
-	body io.Reader
-	rc   *http.ResponseController
+	body io.ReadCloser
+	rc   readDeadliner
 	done bool
+}
+
+// Close closes the body.
+func (b *deadlineBody) Close() error { return b.body.Close() }
+
+// readDeadliner sets the read deadline of a request's connection: net/http's
+// ResponseWriter and http.ResponseController have it.
+type readDeadliner interface {
+	SetReadDeadline(deadline time.Time) error
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {

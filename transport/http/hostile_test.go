@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -394,6 +395,54 @@ func TestSlowAndIdleClients(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			t.Fatalf("a good request after a slow body: %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("slow body to an endpoint", func(t *testing.T) {
+		var got atomic.Int32
+		events := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.ReadAll(r.Body); err != nil {
+				http.Error(w, "the body could not be read", http.StatusBadRequest)
+				return
+			}
+			got.Add(1)
+			w.WriteHeader(http.StatusAccepted)
+		})
+		_, addr, _ := hostileServer(t, []cwshttp.HandlerOption{cwshttp.WithBodyTimeout(time.Second), cwshttp.WithEndpoint("/_cws/events", events)},
+			cwshttp.WithReadHeaderTimeout(time.Second))
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		body := `{"specversion":"1.0","id":"slow","source":"x","type":"t"}`
+		_, _ = fmt.Fprintf(conn, "POST /_cws/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/cloudevents+json\r\nContent-Length: %d\r\n\r\n", len(body))
+		br := bufio.NewReader(conn)
+		var resp *http.Response
+		for i := 0; i < len(body) && time.Since(start) < 5*time.Second; i++ {
+			if _, err := io.WriteString(conn, body[i:i+1]); err != nil {
+				break // cut off
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			if resp, err = http.ReadResponse(br, nil); err == nil || !isTimeout(err) {
+				break // answered or closed
+			}
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("a client sending an endpoint its body a byte at a time was still connected after %v (body timeout 1s)", d)
+		}
+		if resp != nil && resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("a body too slow for the endpoint: %d, want 400", resp.StatusCode)
+		}
+		// The same body at once is taken.
+		resp, err = (&http.Client{Timeout: 5 * time.Second}).Post("http://"+addr+"/_cws/events", "application/cloudevents+json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted || got.Load() != 1 {
+			t.Fatalf("the body at once: %d, %d taken", resp.StatusCode, got.Load())
 		}
 	})
 
