@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -213,6 +214,10 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) WriteHeader(code int)        { d.code = code }
 func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 
+// SetReadDeadline is net/http's writer's: the transport/http door bounds a
+// body's reading with it.
+func (d *discard) SetReadDeadline(time.Time) error { return nil }
+
 // BenchmarkHTTP serves the typed entry through each implementation.
 func BenchmarkHTTP(b *testing.B) {
 	for _, impl := range httpImpls(b) {
@@ -226,6 +231,35 @@ func BenchmarkHTTP(b *testing.B) {
 				impl.h.ServeHTTP(w, req)
 			}
 			if w.code != 200 || w.n != len(wantBody) && w.n != len(wantBody)+1 {
+				b.Fatalf("%s answered %d with %d bytes", impl.name, w.code, w.n)
+			}
+		})
+	}
+}
+
+// BenchmarkHTTPPost serves the JSON POST of the load test (TestLoad)
+// through cws's door and the hand-written servers, with cws's checks of
+// the input and without (bare).
+func BenchmarkHTTPPost(b *testing.B) {
+	for _, impl := range []struct {
+		name string
+		h    http.Handler
+	}{{"cws", cwshttp.NewHandler(cwsApp(b))}, {"nethttp", handWrittenServer()}, {"bare", handWrittenServerChecking(false)}} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			w := &discard{h: http.Header{}}
+			body := strings.NewReader(postBody)
+			req := httptest.NewRequest("POST", "/items", body)
+			req.Header.Set("Authorization", token)
+			req.Header.Set("Content-Type", "application/json")
+			b.ReportAllocs()
+			for b.Loop() {
+				body.Reset(postBody)
+				req.Body = io.NopCloser(body)
+				clear(w.h)
+				w.code, w.n = 200, 0
+				impl.h.ServeHTTP(w, req)
+			}
+			if w.code != 200 || w.n < len(postBody) {
 				b.Fatalf("%s answered %d with %d bytes", impl.name, w.code, w.n)
 			}
 		})

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/runtime"
@@ -253,8 +255,15 @@ func serve(t *testing.T, h http.Handler, cwsServer bool) string {
 }
 
 // handWrittenServer is the floor of the load test: the benchmarked GET and
-// the JSON POST written by hand on http.ServeMux and encoding/json.
-func handWrittenServer() http.Handler {
+// the JSON POST written by hand on http.ServeMux and encoding/json, with
+// the checks of the input that cws makes (sameInputChecks), or without
+// them: the bare floor, which takes a body with invalid UTF-8 (changed
+// without a word), unknown fields or data after the JSON value.
+func handWrittenServer() http.Handler { return handWrittenServerChecking(true) }
+
+// handWrittenServerChecking is handWrittenServer, with sameInputChecks or
+// without.
+func handWrittenServerChecking(sameInputChecks bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /items/{id}", handWritten(func(r *http.Request, name string) string { return r.PathValue(name) }))
 	want := []byte(token)
@@ -264,17 +273,36 @@ func handWrittenServer() http.Handler {
 			return
 		}
 		var in Item
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, runtime.DefaultMaxBodyBytes)).Decode(&in); err != nil {
+		body := io.Reader(http.MaxBytesReader(w, r.Body, runtime.DefaultMaxBodyBytes))
+		if sameInputChecks {
+			// What cws refuses of a JSON body: invalid UTF-8, null, unknown
+			// fields, data after the value.
+			b, err := io.ReadAll(body)
+			if err != nil || !utf8.Valid(b) || string(bytes.TrimSpace(b)) == "null" {
+				http.Error(w, "not an item", http.StatusBadRequest)
+				return
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				http.Error(w, "not an item", http.StatusBadRequest)
+				return
+			}
+			if _, err := dec.Token(); err != io.EOF {
+				http.Error(w, "data after the item", http.StatusBadRequest)
+				return
+			}
+		} else if err := json.NewDecoder(body).Decode(&in); err != nil {
 			http.Error(w, "not an item", http.StatusBadRequest)
 			return
 		}
-		body, err := json.Marshal(in)
+		out, err := json.Marshal(in)
 		if err != nil {
 			http.Error(w, "", http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
+		_, _ = w.Write(out)
 	})
 	return mux
 }
@@ -305,6 +333,26 @@ func call(t *testing.T, method, url, body string) answer {
 		t.Fatal(err)
 	}
 	return answer{resp.StatusCode, strings.TrimSpace(string(b))}
+}
+
+// sameRefusals checks what "the same work" means for the JSON POST: cws
+// and the hand-written server refuse the bodies cws refuses (4xx), where
+// the bare one takes them.
+func sameRefusals(t *testing.T, bases map[string]string) {
+	t.Helper()
+	for _, body := range []string{
+		"{\"name\":\"w\xffidget\"}",   // invalid UTF-8
+		`{"name":"widget","color":"red"}`, // an unknown field
+		`{"name":"widget"} {}`,            // data after the value
+		`null`,
+	} {
+		for name, base := range bases {
+			got := call(t, "POST", base+"/items", body)
+			if refused := got.status >= 400 && got.status < 500; refused == (name == "bare") {
+				t.Errorf("%s answered %d to %q: want a refusal from cws and nethttp, none from bare", name, got.status, body)
+			}
+		}
+	}
 }
 
 // sameAnswers checks that both servers answer the load's two requests
@@ -340,11 +388,13 @@ func TestLoad(t *testing.T) {
 	bases := map[string]string{
 		"cws":     serve(t, cwshttp.NewHandler(cwsApp(t)), true),
 		"nethttp": serve(t, handWrittenServer(), false),
+		"bare":    serve(t, handWrittenServerChecking(false), false),
 	}
 	sameAnswers(t, bases)
+	sameRefusals(t, bases)
 	perSecond := map[string][]float64{}
 	p99 := map[string][]time.Duration{}
-	order := []string{"cws", "nethttp"}
+	order := []string{"cws", "nethttp", "bare"}
 	for round := range c.rounds {
 		for _, name := range order {
 			r := runWrk(t, wrk, mixScript, bases[name], c, c.duration)
@@ -362,18 +412,23 @@ func TestLoad(t *testing.T) {
 
 	report := fmt.Sprintf("load: wrk -t%d -c%d, %d rounds of %v, GET %s and POST /items by turns (medians)\n",
 		c.threads, c.connections, c.rounds, c.duration, target)
-	for _, name := range []string{"cws", "nethttp"} {
+	for _, name := range []string{"cws", "nethttp", "bare"} {
 		report += fmt.Sprintf("  %-8s %9.0f req/s  p99 %v\n", name, median(perSecond[name]), median(p99[name]))
 	}
 	// The ratios are taken round by round, each of two runs back to
 	// back, then their median: drift on a shared machine cancels out.
-	var rps, lat []float64
-	for i := range c.rounds {
-		rps = append(rps, perSecond["cws"][i]/perSecond["nethttp"][i])
-		lat = append(lat, float64(p99["cws"][i])/float64(p99["nethttp"][i]))
+	ratios := func(peer string) (throughput, latency float64) {
+		var rps, lat []float64
+		for i := range c.rounds {
+			rps = append(rps, perSecond["cws"][i]/perSecond[peer][i])
+			lat = append(lat, float64(p99["cws"][i])/float64(p99[peer][i]))
+		}
+		return median(rps), median(lat)
 	}
-	report += fmt.Sprintf("  ratio cws/nethttp (median of the rounds' ratios): throughput %.2fx (target >= 0.95x), p99 %.2fx (target <= 1.2x)\n",
-		median(rps), median(lat))
+	rps, lat := ratios("nethttp")
+	report += fmt.Sprintf("  ratio cws/nethttp (median of the rounds' ratios): throughput %.2fx (target >= 0.95x), p99 %.2fx (target <= 1.2x)\n", rps, lat)
+	rps, lat = ratios("bare")
+	report += fmt.Sprintf("  ratio cws/bare, the hand-written server without cws's checks of the input: throughput %.2fx, p99 %.2fx\n", rps, lat)
 	report += fmt.Sprintf("async door: %d events accepted by POST %s (%.0f req/s, p99 %v), %d reached the entry (%.0f events/s), 0 lost, 0 twice; acceptance->entry p50 %v, p99 %v\n",
 		ev.accepted, async.EventsPath, ev.acceptPerSecond, ev.acceptP99, ev.accepted, ev.perSecond, ev.p50, ev.p99)
 	if raceEnabled {
