@@ -441,7 +441,7 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 	if req.Body != nil && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 		// A body a GET cannot carry through API Gateway: refused, not
 		// ignored.
-		data, err := readBody(req.Body, a.maxBody)
+		data, err := readBody(&st.body, req.Body, a.maxBody)
 		if err != nil {
 			return a.errorResponse(ctx, e, req, err)
 		}
@@ -450,7 +450,7 @@ func (a *App) invoke(ctx context.Context, req *Request) (resp *Response) {
 		}
 	}
 	if req.Body != nil && req.Method != http.MethodGet && req.Method != http.MethodHead {
-		data, err := readBody(req.Body, a.maxBody)
+		data, err := readBody(&st.body, req.Body, a.maxBody)
 		if err != nil {
 			return a.errorResponse(ctx, e, req, err)
 		}
@@ -523,9 +523,11 @@ func (a *App) Guard(ctx context.Context, token string) *Problem {
 	return nil
 }
 
-// readBody reads at most limit bytes of body; a longer body is a 413.
-func readBody(body io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+// readBody reads at most limit bytes of body, through lr (the call's, so
+// that it is not allocated); a longer body is a 413.
+func readBody(lr *io.LimitedReader, body io.Reader, limit int64) ([]byte, error) {
+	*lr = io.LimitedReader{R: body, N: limit + 1}
+	data, err := io.ReadAll(lr)
 	if err != nil {
 		// The door's error (a deadline, a reset) names addresses and
 		// internals: the answer says what happened, no more.

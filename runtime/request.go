@@ -97,6 +97,9 @@ type callState struct {
 	header http.Header
 	errs   []ParamError
 	resp   Response
+	// body limits the reading of the request's body (readBody), here to
+	// spare it an allocation.
+	body io.LimitedReader
 }
 
 type callKey struct{}

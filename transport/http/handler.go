@@ -98,17 +98,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep.ServeHTTP(w, r)
 		return
 	}
-	req := runtime.Request{
+	// The request and its body's wrapper in one allocation.
+	c := &call{req: runtime.Request{
 		Method:     r.Method,
 		Path:       r.URL.EscapedPath(),
 		RawQuery:   r.URL.RawQuery,
 		Header:     r.Header,
 		RemoteAddr: r.RemoteAddr,
-	}
+	}}
 	if r.Body != nil && r.Body != http.NoBody {
-		req.Body = h.bounded(w, r.Body)
+		c.req.Body = h.bound(&c.body, w, r.Body)
 	}
-	WriteResponse(w, h.app.Serve(r.Context(), &req))
+	WriteResponse(w, h.app.Serve(r.Context(), &c.req))
+}
+
+// call is what ServeHTTP hands the App.
+type call struct {
+	req  runtime.Request
+	body deadlineBody
 }
 
 // endpoint returns the endpoint serving path, or nil.
@@ -127,6 +134,11 @@ func (h *Handler) endpoint(path string) http.Handler {
 // bounded gives body the body timeout: the connection's read deadline,
 // lifted once the body is read whole.
 func (h *Handler) bounded(w http.ResponseWriter, body io.ReadCloser) io.ReadCloser {
+	return h.bound(new(deadlineBody), w, body)
+}
+
+// bound is bounded, with db to hold the wrapper.
+func (h *Handler) bound(db *deadlineBody, w http.ResponseWriter, body io.ReadCloser) io.ReadCloser {
 	if h.bodyTimeout <= 0 || body == nil || body == http.NoBody {
 		return body
 	}
@@ -139,7 +151,8 @@ func (h *Handler) bounded(w http.ResponseWriter, body io.ReadCloser) io.ReadClos
 	if rc.SetReadDeadline(time.Now().Add(h.bodyTimeout)) != nil {
 		return body
 	}
-	return &deadlineBody{body: body, rc: rc}
+	*db = deadlineBody{body: body, rc: rc}
+	return db
 }
 
 // deadlineBody lifts the read deadline of its connection once the body is
