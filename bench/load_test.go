@@ -341,7 +341,7 @@ func call(t *testing.T, method, url, body string) answer {
 func sameRefusals(t *testing.T, bases map[string]string) {
 	t.Helper()
 	for _, body := range []string{
-		"{\"name\":\"w\xffidget\"}",   // invalid UTF-8
+		"{\"name\":\"w\xffidget\"}",       // invalid UTF-8
 		`{"name":"widget","color":"red"}`, // an unknown field
 		`{"name":"widget"} {}`,            // data after the value
 		`null`,

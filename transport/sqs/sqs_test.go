@@ -72,7 +72,9 @@ func TestBatchCalls(t *testing.T) {
 		ds = append(ds, queue.Delivery{Handle: handles[i]})
 	}
 	for name, call := range map[string]func(b *batchRecorder) error{
-		"Delete":  func(b *batchRecorder) error { return (&Queue{client: b, url: "http://q"}).Delete(context.Background(), ds) },
+		"Delete": func(b *batchRecorder) error {
+			return (&Queue{client: b, url: "http://q"}).Delete(context.Background(), ds)
+		},
 		"Release": func(b *batchRecorder) error { return Release(context.Background(), b, "http://q", handles) },
 	} {
 		b := &batchRecorder{failing: map[string]bool{"h11": true}, callErr: map[int]error{3: errors.New("throttled")}}
