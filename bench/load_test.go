@@ -111,7 +111,7 @@ type loadConfig struct {
 
 func loadConfigFromEnv(t *testing.T) loadConfig {
 	t.Helper()
-	c := loadConfig{duration: 5 * time.Second, rounds: 3, threads: 2, connections: 32}
+	c := loadConfig{duration: 4 * time.Second, rounds: 5, threads: 2, connections: 32}
 	if raceEnabled {
 		// Under the race detector the figures mean nothing: one short
 		// round checks the answers; make unit runs it again without.
