@@ -7,7 +7,9 @@ BENCHSTAT   := $(BIN)/benchstat
 GOTESTSUM   := $(BIN)/gotestsum
 GOTESTSUM_VERSION := v1.13.0
 # What the tests print (go test -json through gotestsum) and what their
-# buffers hold (testutil.EnvOutputDir): `make secrets` scans it.
+# buffers hold (testutil.EnvOutputDir): `make secrets` scans it. The console
+# gets go test -v's format (standard-verbose), "--- FAIL:" lines included,
+# and gotestsum's summary of the failures at the end.
 TEST_OUTPUT := $(BIN)/test-output
 CFNLINT_VERSION     := 1.58.0
 MAILPIT_VERSION     := v1.33.1
@@ -68,9 +70,9 @@ lint: tools ## go.mod tidy, gofmt, go vet, staticcheck
 unit: tools $(CHROMIUM) $(WRK) ## unit, example, fuzz-seed and end-to-end tests, with the race detector (templates through cfn-lint, the dashboard in Chromium), then every fuzz target for $(FUZZTIME_SHORT)
 	rm -rf $(TEST_OUTPUT)/unit && mkdir -p $(TEST_OUTPUT)/unit
 	CHROMIUM=$(CHROMIUM) CFN_LINT=$(CFNLINT) MAILPIT=$(MAILPIT) SCHEMATHESIS=$(SCHEMATHESIS) MOTO_SERVER=$(MOTO_SERVER) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit \
-	  $(GOTESTSUM) --format standard-quiet --jsonfile $(TEST_OUTPUT)/unit/all.json -- -race -count=1 ./...
-	CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-quiet --jsonfile $(TEST_OUTPUT)/unit/admin-openapi.json -- -race -count=1 -tags cwsopenapi ./blueprint/admin/
-	cd bench && WRK=$(WRK) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-quiet --jsonfile $(TEST_OUTPUT)/unit/bench.json -- -race -count=1 ./...
+	  $(GOTESTSUM) --format standard-verbose --jsonfile $(TEST_OUTPUT)/unit/all.json -- -race -count=1 ./...
+	CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-verbose --jsonfile $(TEST_OUTPUT)/unit/admin-openapi.json -- -race -count=1 -tags cwsopenapi ./blueprint/admin/
+	cd bench && WRK=$(WRK) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-verbose --jsonfile $(TEST_OUTPUT)/unit/bench.json -- -race -count=1 ./...
 	cd bench && WRK=$(WRK) CWS_TEST_OUTPUT=$(TEST_OUTPUT)/unit $(GOTESTSUM) --format standard-verbose --jsonfile $(TEST_OUTPUT)/unit/load.json -- -count=1 -run '^TestLoad$$' .
 	$(MAKE) fuzz-short
 
