@@ -86,7 +86,7 @@ type message struct {
 	id       string
 	body     string
 	ev       *event.Event
-	encode   func() string // writes body from ev when it is needed
+	encode   func() string // writes body from ev when it is needed; nil: ev's structured encoding
 	attrs    map[string]string
 	group    string
 	seq      uint64
@@ -95,6 +95,19 @@ type message struct {
 	visible  time.Time
 	index    int       // in the expiry heap, -1 when not in flight
 	sentAt   time.Time // when Send took it
+}
+
+// bodyWriter returns what writes m's body when it has none yet (to call
+// outside the queue's lock), or nil.
+func (m *message) bodyWriter() func() string {
+	switch {
+	case m.body != "" || m.ev == nil:
+		return nil
+	case m.encode != nil:
+		return m.encode
+	}
+	ev := m.ev
+	return func() string { return structuredBody(ev) }
 }
 
 type group struct {
@@ -139,22 +152,21 @@ type Outgoing struct {
 	bound    int
 }
 
-// encoder returns what writes the body of m from its event, and an upper
-// bound of the body's size.
+// encoder returns what writes the body of m from its event — nil for the
+// event's own structured encoding, which the message writes when it needs
+// it (bodyWriter), so that a message nobody reads as text costs no closure
+// — and an upper bound of the body's size.
 func (m *Outgoing) encoder() (func() string, int) {
 	if m.envelope != nil {
 		return m.envelope, m.bound
 	}
-	e := m.Event
-	var once sync.Once
-	var body string
-	return func() string {
-		once.Do(func() {
-			b, _ := e.MarshalJSON()
-			body = string(b)
-		})
-		return body
-	}, wire.EncodedSizeBound(*e)
+	return nil, wire.EncodedSizeBound(*m.Event)
+}
+
+// structuredBody is the structured encoding of e.
+func structuredBody(e *event.Event) string {
+	b, _ := e.MarshalJSON()
+	return string(b)
 }
 
 // Send enqueues messages and returns their ids (empty for a FIFO duplicate).
@@ -167,7 +179,11 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			encode, bound := m.encoder()
 			if bound > q.maxSize*9/10 {
 				// Near the limit the bound is not enough: write the body.
-				m.Body = encode()
+				if encode != nil {
+					m.Body = encode()
+				} else {
+					m.Body = structuredBody(m.Event)
+				}
 				n = len(m.Body)
 			} else {
 				encoders[i], n = encode, bound
@@ -408,9 +424,9 @@ func (q *Queue) redrive(m *message, reason string) {
 		group = "dead-letters"
 	}
 	body := m.body
-	if body == "" && m.encode != nil {
+	if write := m.bodyWriter(); write != nil {
 		// A dead letter is for people and tools to read: it gets its body.
-		body = m.encode()
+		body = write()
 	}
 	_, _ = q.dlq.Send(context.Background(), Outgoing{Body: body, Event: m.ev, Attributes: attrs, GroupID: group, DedupID: m.id})
 }
@@ -584,9 +600,7 @@ func describe(ms []*message) ([]Waiting, []func() string) {
 	encoders := make([]func() string, len(ms))
 	for i, m := range ms {
 		out[i] = Waiting{ID: m.id, Body: m.body, Event: m.ev, Attributes: m.attrs, GroupID: m.group, SentAt: m.sentAt, ReceiveCount: m.received}
-		if m.body == "" {
-			encoders[i] = m.encode
-		}
+		encoders[i] = m.bodyWriter()
 	}
 	return out, encoders
 }
