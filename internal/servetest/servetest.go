@@ -10,17 +10,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	cwshttp "github.com/coworks-go/cws/transport/http"
 )
 
 // Blueprint serves bp mounted under prefix in an otherwise empty
-// service, over HTTP, with the token "tok"; do sends a request with it (a
+// service, over HTTP, with the token testutil.Token; do sends a request with it (a
 // JSON body when body is not empty) and returns the status, the content
 // type and the body of the answer.
 func Blueprint(t *testing.T, prefix string, bp any) (do func(method, path, body string) (int, string, []byte)) {
 	t.Helper()
-	t.Setenv("TOKEN", "tok")
+	t.Setenv("TOKEN", testutil.Token)
 	app, err := runtime.New(&struct{}{}, runtime.WithBlueprint(prefix, bp), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +30,7 @@ func Blueprint(t *testing.T, prefix string, bp any) (do func(method, path, body 
 	t.Cleanup(srv.Close)
 	return func(method, path, body string) (int, string, []byte) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "tok")
+		req.Header.Set("Authorization", testutil.Token)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}

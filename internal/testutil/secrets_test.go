@@ -91,12 +91,16 @@ func listed(literal string) (bool, string) {
 }
 
 // secretsIn says whether the file at rel (slash-separated, from the
-// repository's root) may give secrets: a Go test, a JSON event of a
-// testdata or events directory, a .env file.
+// repository's root) may give secrets: a Go test, the Go files of a
+// package of test helpers (servetest, testutil, odootest...), a JSON event
+// of a testdata or events directory, a .env file.
 func secretsIn(rel string) bool {
 	dir, name := path.Split(rel)
+	pkg := path.Base(dir)
 	switch {
 	case strings.HasSuffix(name, "_test.go"), name == ".env", strings.HasPrefix(name, ".env."):
+		return true
+	case strings.HasSuffix(name, ".go") && (strings.HasSuffix(pkg, "test") || pkg == "testutil"):
 		return true
 	case strings.HasSuffix(name, ".json"):
 		return strings.Contains("/"+dir, "/testdata/") || strings.Contains("/"+dir, "/events/")
