@@ -325,6 +325,35 @@ func TestHeaderLimitAsAPIGateway(t *testing.T) {
 	}
 }
 
+// dribble POSTs body to path a byte at a time, for up to 5s, until the
+// server answers or closes the connection; it returns the answer (nil
+// without one) and how long the client stayed connected.
+func dribble(t *testing.T, addr, path, contentType, body string) (*http.Response, time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	start := time.Now()
+	_, _ = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", path, contentType, len(body))
+	br := bufio.NewReader(conn)
+	for i := 0; i < len(body) && time.Since(start) < 5*time.Second; i++ {
+		if _, err := io.WriteString(conn, body[i:i+1]); err != nil {
+			break // cut off
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		resp, err := http.ReadResponse(br, nil)
+		if err == nil {
+			return resp, time.Since(start) // answered
+		}
+		if !isTimeout(err) {
+			break // closed
+		}
+	}
+	return nil, time.Since(start)
+}
+
 // TestSlowAndIdleClients checks that a client sending its headers a byte at
 // a time is cut off, and that idle connections neither block other clients
 // nor stay open past the idle timeout.
@@ -355,26 +384,9 @@ func TestSlowAndIdleClients(t *testing.T) {
 	})
 
 	t.Run("slow body", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		start := time.Now()
 		body := `{"name":"slow","tags":["` + strings.Repeat("a", 80) + `"]}`
-		_, _ = fmt.Fprintf(conn, "POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
-		br := bufio.NewReader(conn)
-		var resp *http.Response
-		for i := 0; i < len(body) && time.Since(start) < 5*time.Second; i++ {
-			if _, err := io.WriteString(conn, body[i:i+1]); err != nil {
-				break // cut off
-			}
-			_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-			if resp, err = http.ReadResponse(br, nil); err == nil || !isTimeout(err) {
-				break // answered or closed
-			}
-		}
-		if d := time.Since(start); d > 3*time.Second {
+		resp, d := dribble(t, addr, "/items", "application/json", body)
+		if d > 3*time.Second {
 			t.Fatalf("a client sending its body a byte at a time was still connected after %v (body timeout 1s)", d)
 		}
 		if resp != nil {
@@ -388,7 +400,7 @@ func TestSlowAndIdleClients(t *testing.T) {
 		}
 		// A body sent at once, and an entry slower than the body timeout,
 		// are answered: the deadline bounds the body only.
-		resp, err = (&http.Client{Timeout: 5 * time.Second}).Post("http://"+addr+"/items", "application/json", strings.NewReader(`{"name":"quick"}`))
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Post("http://"+addr+"/items", "application/json", strings.NewReader(`{"name":"quick"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,33 +422,16 @@ func TestSlowAndIdleClients(t *testing.T) {
 		})
 		_, addr, _ := hostileServer(t, []cwshttp.HandlerOption{cwshttp.WithBodyTimeout(time.Second), cwshttp.WithEndpoint("/_cws/events", events)},
 			cwshttp.WithReadHeaderTimeout(time.Second))
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		start := time.Now()
 		body := `{"specversion":"1.0","id":"slow","source":"x","type":"t"}`
-		_, _ = fmt.Fprintf(conn, "POST /_cws/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/cloudevents+json\r\nContent-Length: %d\r\n\r\n", len(body))
-		br := bufio.NewReader(conn)
-		var resp *http.Response
-		for i := 0; i < len(body) && time.Since(start) < 5*time.Second; i++ {
-			if _, err := io.WriteString(conn, body[i:i+1]); err != nil {
-				break // cut off
-			}
-			_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-			if resp, err = http.ReadResponse(br, nil); err == nil || !isTimeout(err) {
-				break // answered or closed
-			}
-		}
-		if d := time.Since(start); d > 3*time.Second {
+		resp, d := dribble(t, addr, "/_cws/events", "application/cloudevents+json", body)
+		if d > 3*time.Second {
 			t.Fatalf("a client sending an endpoint its body a byte at a time was still connected after %v (body timeout 1s)", d)
 		}
 		if resp != nil && resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("a body too slow for the endpoint: %d, want 400", resp.StatusCode)
 		}
 		// The same body at once is taken.
-		resp, err = (&http.Client{Timeout: 5 * time.Second}).Post("http://"+addr+"/_cws/events", "application/cloudevents+json", strings.NewReader(body))
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Post("http://"+addr+"/_cws/events", "application/cloudevents+json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
