@@ -341,14 +341,7 @@ func TestLambdaSQSEventSourceMapping(t *testing.T) {
 		Attributes: map[string]string{"VisibilityTimeout": "5"}}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := lc.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String(fn), EventSourceArn: aws.String(arn),
-		BatchSize: aws.Int32(10), FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = lc.DeleteEventSourceMapping(context.Background(), &lambda.DeleteEventSourceMappingInput{UUID: m.UUID})
-	})
+	sqsMapping(t, lc, fn, arn)
 
 	good, _ := invoke.New("cws/it", "POST", "/alerts", map[string]string{"level": "info", "message": "through the mapping"})
 	good.SetExtension(invoke.ExtReplyTo, resultsURL)
@@ -378,6 +371,20 @@ func TestLambdaSQSEventSourceMapping(t *testing.T) {
 	if msgs := receive(t, c, resultsURL, 2); len(msgs) != 0 {
 		t.Errorf("the good invocation ran again: %d more results", len(msgs))
 	}
+}
+
+// sqsMapping makes the queue of arn feed function fn in batches of 10,
+// reporting batch item failures; the mapping is deleted after the test.
+func sqsMapping(t *testing.T, lc *lambda.Client, fn, arn string) {
+	t.Helper()
+	m, err := lc.CreateEventSourceMapping(ctxFor(t, time.Minute), &lambda.CreateEventSourceMappingInput{FunctionName: aws.String(fn), EventSourceArn: aws.String(arn),
+		BatchSize: aws.Int32(10), FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = lc.DeleteEventSourceMapping(context.Background(), &lambda.DeleteEventSourceMappingInput{UUID: m.UUID})
+	})
 }
 
 // TestLambdaEventBridgeTarget: examples/biz's function as the target of an
