@@ -64,16 +64,7 @@ type consumer struct {
 // effects in file; env adds to its environment.
 func startConsumer(t *testing.T, url, file string, env ...string) *consumer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(effectsBinary(t))
-	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "CWS_QUEUE_URL="+url, "EFFECTS_FILE="+file,
-		"AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
-	cmd.Env = append(cmd.Env, env...)
+	cmd, _ := queueService(t, effectsBinary(t), url, append([]string{"EFFECTS_FILE=" + file}, env...)...)
 	c := &consumer{cmd: cmd, logs: &testutil.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = c.logs, c.logs
 	if err := cmd.Start(); err != nil {

@@ -64,8 +64,10 @@ type service struct {
 
 const serviceToken = "it-token"
 
-// startService runs examples/biz consuming the queue at queueURL.
-func startService(t *testing.T, queueURL string, env ...string) *service {
+// queueService is the command running the service binary bin on a free
+// local address (returned), consuming the queue at queueURL of the run's
+// LocalStack; env adds to (and overrides) its environment.
+func queueService(t *testing.T, bin, queueURL string, env ...string) (*exec.Cmd, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,10 +75,17 @@ func startService(t *testing.T, queueURL string, env ...string) *service {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bizBinary(t))
-	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "TOKEN="+serviceToken, "CWS_QUEUE_URL="+queueURL,
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "CWS_ADDR="+addr, "CWS_QUEUE_URL="+queueURL,
 		"AWS_ENDPOINT_URL="+instance.Endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
 	cmd.Env = append(cmd.Env, env...)
+	return cmd, addr
+}
+
+// startService runs examples/biz consuming the queue at queueURL.
+func startService(t *testing.T, queueURL string, env ...string) *service {
+	t.Helper()
+	cmd, addr := queueService(t, bizBinary(t), queueURL, append([]string{"TOKEN=" + serviceToken}, env...)...)
 	s := &service{base: "http://" + addr, logs: &testutil.SyncBuffer{}}
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {
