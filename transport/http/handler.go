@@ -134,6 +134,9 @@ func (h *Handler) endpoint(path string) http.Handler {
 // bounded gives body the body timeout: the connection's read deadline,
 // lifted once the body is read whole.
 func (h *Handler) bounded(w http.ResponseWriter, body io.ReadCloser) io.ReadCloser {
+	if h.bodyTimeout <= 0 || body == nil || body == http.NoBody {
+		return body // no wrapper to allocate
+	}
 	return h.bound(new(deadlineBody), w, body)
 }
 
