@@ -37,10 +37,10 @@ type event struct {
 	RequestContext  requestContext    `json:"requestContext"`
 
 	// Authorizers
-	AuthorizationToken *string  `json:"authorizationToken"`
-	MethodArn          string   `json:"methodArn"`
-	RouteArn           string   `json:"routeArn"`
-	IdentitySource     []string `json:"identitySource"`
+	AuthorizationToken *string        `json:"authorizationToken"`
+	MethodArn          string         `json:"methodArn"`
+	RouteArn           string         `json:"routeArn"`
+	IdentitySource     identitySource `json:"identitySource"`
 
 	// SQS event source mapping
 	Records []awsevents.SQSMessage `json:"Records"`
@@ -52,6 +52,29 @@ type event struct {
 	// invalidUTF8 says the payload held invalid UTF-8, which the decoder
 	// replaced with U+FFFD.
 	invalidUTF8 bool
+}
+
+// identitySource holds the values of an HTTP API authorizer's identity
+// sources, in the order the authorizer lists them. Payload 2.0 sends a list;
+// payload 1.0 joins the values with commas in one string (a value holding a
+// comma is split there too: the event does not tell the joins apart). The
+// REST API REQUEST authorizer sends none.
+type identitySource []string
+
+// UnmarshalJSONFrom decodes either form in the one decoding of the event.
+func (s *identitySource) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() != '"' {
+		return jsonv2.UnmarshalDecode(dec, (*[]string)(s))
+	}
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	*s = nil
+	if v := tok.String(); v != "" {
+		*s = strings.Split(v, ",")
+	}
+	return nil
 }
 
 type requestContext struct {
@@ -80,6 +103,7 @@ const (
 	shapeFunctionURL         // Lambda Function URL (payload 2.0)
 	shapeTokenAuth           // REST API TOKEN authorizer
 	shapeRequestAuth         // REST API REQUEST authorizer (IAM policy answer)
+	shapeRequestAuthV1       // HTTP API REQUEST authorizer, payload 1.0 (IAM policy answer)
 	shapeRequestAuthV2       // HTTP API REQUEST authorizer, payload 2.0 (simple answer)
 	shapeSQS                 // SQS event source mapping
 	shapeEventBridge         // EventBridge rule target
@@ -87,7 +111,8 @@ const (
 
 func (s shape) String() string {
 	return [...]string{"unknown", "API Gateway REST", "API Gateway HTTP API", "Function URL",
-		"TOKEN authorizer", "REQUEST authorizer", "HTTP API REQUEST authorizer", "SQS", "EventBridge"}[s]
+		"TOKEN authorizer", "REQUEST authorizer", "HTTP API REQUEST authorizer (payload 1.0)",
+		"HTTP API REQUEST authorizer", "SQS", "EventBridge"}[s]
 }
 
 // shapeOf tells what e is.
@@ -101,6 +126,8 @@ func shapeOf(e *event) shape {
 		return shapeTokenAuth
 	case e.Type == "REQUEST" && e.RouteArn != "" && e.Version == "2.0":
 		return shapeRequestAuthV2
+	case e.Type == "REQUEST" && e.MethodArn != "" && e.Version == "1.0":
+		return shapeRequestAuthV1
 	case e.Type == "REQUEST" && (e.MethodArn != "" || e.RouteArn != ""):
 		return shapeRequestAuth
 	case e.HTTPMethod != "" && e.RequestContext.HTTP == nil:

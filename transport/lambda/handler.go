@@ -87,13 +87,18 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	case shapeHTTP, shapeFunctionURL:
 		out, err = h.http(ctx, e, sh == shapeHTTP)
 	case shapeTokenAuth:
-		out, err = h.policy(ctx, e.MethodArn, *e.AuthorizationToken)
+		out, err = h.policy(ctx, e.MethodArn, *e.AuthorizationToken, ErrUnauthorized)
 	case shapeRequestAuth:
 		arn := e.MethodArn
 		if arn == "" {
 			arn = e.RouteArn
 		}
-		out, err = h.policy(ctx, arn, headerValue(e, "Authorization"))
+		out, err = h.policy(ctx, arn, headerValue(e, "Authorization"), ErrUnauthorized)
+	case shapeRequestAuthV1:
+		// "Unauthorized" is the REST API's 401: an HTTP API answers a
+		// missing identity source with 401 itself, without calling the
+		// authorizer, so the one without a token here is denied.
+		out, err = h.policy(ctx, e.MethodArn, identityToken(e), nil)
 	case shapeRequestAuthV2:
 		out, err = h.simple(ctx, e)
 	case shapeSQS:
@@ -289,12 +294,26 @@ func headerValue(e *event, name string) string {
 	return ""
 }
 
-// policy answers a REST API authorizer: a missing token is ErrUnauthorized
-// (401), a refused one a Deny policy (403), an accepted one an Allow policy
-// for every route of the stage, so that a cached answer serves them all.
-func (h *Handler) policy(ctx context.Context, arn, token string) (*awsevents.APIGatewayCustomAuthorizerResponse, error) {
-	if token == "" {
-		return nil, ErrUnauthorized
+// identityToken is the token of an HTTP API authorizer event: the
+// Authorization header, or else the value of its first identity source.
+func identityToken(e *event) string {
+	if token := headerValue(e, "Authorization"); token != "" {
+		return token
+	}
+	if len(e.IdentitySource) > 0 {
+		return e.IdentitySource[0]
+	}
+	return ""
+}
+
+// policy answers an authorizer with an IAM policy (the REST API's, the HTTP
+// API's with payload 1.0): a missing token is the error missing when there is
+// one (ErrUnauthorized: a REST API's 401) and a Deny policy otherwise, a
+// refused one a Deny policy (403), an accepted one an Allow policy for every
+// route of the stage, so that a cached answer serves them all.
+func (h *Handler) policy(ctx context.Context, arn, token string, missing error) (*awsevents.APIGatewayCustomAuthorizerResponse, error) {
+	if token == "" && missing != nil {
+		return nil, missing
 	}
 	ok, err := h.app.Authorize(ctx, token)
 	if err != nil {
@@ -332,11 +351,7 @@ func stageWildcard(arn string) string {
 // Gateway itself answers 401 when the identity source is missing; a refused
 // token is isAuthorized false (403).
 func (h *Handler) simple(ctx context.Context, e *event) (*awsevents.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-	token := headerValue(e, "Authorization")
-	if token == "" && len(e.IdentitySource) > 0 {
-		token = e.IdentitySource[0]
-	}
-	ok, err := h.app.Authorize(ctx, token)
+	ok, err := h.app.Authorize(ctx, identityToken(e))
 	if err != nil {
 		return nil, fmt.Errorf("cws: authorizer: %w", err)
 	}
