@@ -27,7 +27,7 @@ func TestHostileEvents(t *testing.T) {
 	for _, tc := range []struct {
 		name, event string
 		err         string // the error says this; "" wants an answer
-		status      int
+		status      int    // 0: an authorizer's refusal
 	}{
 		{"not JSON", `not json`, "not JSON of a Lambda event", 0},
 		{"JSON null", `null`, "unsupported Lambda event", 0},
@@ -54,6 +54,16 @@ func TestHostileEvents(t *testing.T) {
 		{"a query of the wrong type", `{"httpMethod":"GET","path":"/items","headers":{"Authorization":"golden-token"},"queryStringParameters":{"limit":"many"}}`, "", 422},
 		{"multi-value headers with no value", `{"httpMethod":"GET","path":"/health","multiValueHeaders":{"Authorization":[]}}`, "", 200},
 		{"no token for a guarded entry", `{"httpMethod":"GET","path":"/items"}`, "", 401},
+		// The fields AWS documents as null or absent.
+		{"REST with every optional field null", `{"resource":"/health","httpMethod":"GET","path":"/health","headers":null,"multiValueHeaders":null,"queryStringParameters":null,"multiValueQueryStringParameters":null,"pathParameters":null,"stageVariables":null,"body":null,"isBase64Encoded":null,"requestContext":{"path":"/dev/health","stage":"dev","authorizer":null,"identity":{"sourceIp":"198.51.100.7","user":null,"clientCert":null}}}`, "", 200},
+		{"REST with a null header value", `{"httpMethod":"GET","path":"/health","headers":{"X-Foo":null},"multiValueHeaders":{"X-Foo":null,"X-Bar":[null]}}`, "", 200},
+		{"REST with a null request context", `{"httpMethod":"GET","path":"/health","requestContext":null}`, "", 200},
+		{"HTTP API with every optional field null", `{"version":"2.0","routeKey":"$default","rawPath":"/health","rawQueryString":"","cookies":null,"headers":null,"queryStringParameters":null,"pathParameters":null,"stageVariables":null,"body":null,"requestContext":{"http":{"method":"GET","path":"/health","sourceIp":"198.51.100.7"},"stage":"$default","authorizer":null,"authentication":null}}`, "", 200},
+		{"HTTP API with a null cookie", `{"version":"2.0","rawPath":"/health","cookies":[null,"a=1"],"requestContext":{"http":{"method":"GET"}}}`, "", 200},
+		{"Function URL with the optional fields absent", `{"version":"2.0","rawPath":"/health","requestContext":{"domainName":"abc.lambda-url.eu-west-1.on.aws","http":{"method":"GET"}}}`, "", 200},
+		{"HTTP API 2.0 authorizer with a null identity source", `{"version":"2.0","type":"REQUEST","routeArn":"arn:x/dev/GET/items","identitySource":null}`, "", 0},
+		{"HTTP API 1.0 authorizer without identity source", `{"version":"1.0","type":"REQUEST","methodArn":"arn:x/dev/GET/items","identitySource":"","authorizationToken":""}`, "", 0},
+		{"identitySource of the wrong type", `{"version":"1.0","type":"REQUEST","methodArn":"arn:x/dev/GET/items","identitySource":7}`, `within "/identitySource"`, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := h.Invoke(context.Background(), []byte(tc.event))
@@ -70,6 +80,12 @@ func TestHostileEvents(t *testing.T) {
 			if err := json.Unmarshal(out, &a); err != nil {
 				t.Fatal(err)
 			}
+			if tc.status == 0 { // an authorizer's refusal
+				if denied := (a.IsAuthorized != nil && !*a.IsAuthorized) || strings.Contains(string(a.PolicyDocument), `"Effect":"Deny"`); !denied {
+					t.Fatalf("answer %s, want a refusal", out)
+				}
+				return
+			}
 			if a.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d: %.300s", a.StatusCode, tc.status, a.Body)
 			}
@@ -77,9 +93,10 @@ func TestHostileEvents(t *testing.T) {
 	}
 }
 
-// FuzzInvoke hands arbitrary payloads to the Lambda door, seeded with the
-// golden events: no panic, and an HTTP answer is never a 5xx (the service
-// behind it has no entry that fails).
+// FuzzInvoke hands arbitrary payloads to the Lambda door, seeded with
+// events like the golden ones and the aws-lambda-go module's samples: no
+// panic, and an HTTP answer is never a 5xx (the service behind it has no
+// entry that fails but GET /boom).
 func FuzzInvoke(f *testing.F) {
 	for _, s := range []string{
 		`{"httpMethod":"GET","path":"/items/7","headers":{"Authorization":"golden-token"}}`,
@@ -92,6 +109,9 @@ func FuzzInvoke(f *testing.F) {
 		`{"httpMethod":"GET","path":"/items","multiValueQueryStringParameters":{"limit":["1","2"]},"headers":{"Authorization":"golden-token"}}`,
 	} {
 		f.Add([]byte(s))
+	}
+	for _, name := range awsDoorSamples {
+		f.Add(awsSample(f, name))
 	}
 	h := newHandler(f)
 	f.Fuzz(func(t *testing.T, payload []byte) {

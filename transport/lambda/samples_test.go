@@ -320,3 +320,95 @@ func TestAWSEventSampleShapes(t *testing.T) {
 		})
 	}
 }
+
+// awsDoorSamples are the aws-lambda-go module's samples of the events the
+// HTTP side of the Lambda door answers.
+var awsDoorSamples = []string{
+	"apigw-request.json", "apigw-restapi-openapi-request.json",
+	"apigw-custom-auth-request.json", "apigw-custom-auth-request-type-request.json",
+	"apigw-v2-custom-authorizer-v1-request.json", "apigw-v2-custom-authorizer-v2-request.json",
+	"apigw-v2-request-iam.json", "apigw-v2-request-jwt-authorizer.json",
+	"apigw-v2-request-lambda-authorizer.json", "apigw-v2-request-no-authorizer.json",
+	"lambda-urls-request.json",
+}
+
+// authorizerSamples are the authorizer events the fuzz targets start from:
+// the aws-lambda-go module's and the golden ones.
+func authorizerSamples(f *testing.F) [][]byte {
+	f.Helper()
+	var seeds [][]byte
+	for _, name := range []string{"apigw-custom-auth-request.json", "apigw-custom-auth-request-type-request.json",
+		"apigw-v2-custom-authorizer-v1-request.json", "apigw-v2-custom-authorizer-v2-request.json"} {
+		seeds = append(seeds, awsSample(f, name))
+	}
+	golden, _ := filepath.Glob("testdata/auth-*.json")
+	if len(golden) == 0 {
+		f.Fatal("no testdata/auth-*.json")
+	}
+	for _, name := range golden {
+		payload, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, payload)
+	}
+	return seeds
+}
+
+// FuzzAuthorizer hands authorizer events, mutated from the samples, to the
+// Lambda door: nothing panics; an authorizer event is answered with a policy
+// (TOKEN and REQUEST authorizers, HTTP API payload 1.0) or a simple answer
+// (HTTP API payload 2.0), or ErrUnauthorized for a REST API event without a
+// token; and access is allowed only to an event that carries the token.
+func FuzzAuthorizer(f *testing.F) {
+	for _, seed := range authorizerSamples(f) {
+		f.Add(seed)
+	}
+	h := newHandler(f)
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		shape, derr := cwslambda.ShapeOf(payload)
+		out, err := h.Invoke(context.Background(), payload)
+		if derr != nil || !strings.Contains(shape, "authorizer") {
+			return
+		}
+		if err != nil {
+			if !errors.Is(err, cwslambda.ErrUnauthorized) || shape == "HTTP API REQUEST authorizer" || shape == "HTTP API REQUEST authorizer (payload 1.0)" {
+				t.Fatalf("%s %q: %v", shape, payload, err)
+			}
+			return
+		}
+		var a sampleAnswer
+		if err := json.Unmarshal(out, &a); err != nil {
+			t.Fatalf("answer %q: %v", out, err)
+		}
+		var allowed bool
+		switch shape {
+		case "HTTP API REQUEST authorizer":
+			if a.IsAuthorized == nil || a.Policy != nil {
+				t.Fatalf("%s %q: answer %s, want a simple answer", shape, payload, out)
+			}
+			allowed = *a.IsAuthorized
+		default:
+			if a.Policy == nil || len(a.Policy.Statement) != 1 || a.IsAuthorized != nil {
+				t.Fatalf("%s %q: answer %s, want a policy", shape, payload, out)
+			}
+			allowed = a.Policy.Statement[0].Effect == "Allow"
+		}
+		if allowed && !carries(payload, token) {
+			t.Fatalf("%s %q without the token: allowed (%s)", shape, payload, out)
+		}
+	})
+}
+
+// carries says whether a JSON payload holds the string s, escapes decoded.
+func carries(payload []byte, s string) bool {
+	var v any
+	if json.Unmarshal(payload, &v) != nil {
+		return bytes.Contains(payload, []byte(s))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.Contains(buf.String(), s)
+}
