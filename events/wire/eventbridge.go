@@ -59,13 +59,9 @@ func IsEnvelope(data []byte) bool {
 // account and region as the extensions awsaccount and awsregion.
 func (env *Envelope) Event() (event.Event, error) {
 	if isCloudEvent(env.Detail) {
-		var e event.Event
-		err := json.Unmarshal(env.Detail, &e)
-		if err == nil {
-			err = e.Validate()
-		}
+		e, err := DecodeStructured(env.Detail)
 		if err != nil {
-			return e, events.Permanentf("the detail of EventBridge event %s is a malformed CloudEvent: %v", env.ID, err)
+			return e, events.Permanent(fmt.Errorf("the detail of EventBridge event %s is a malformed CloudEvent: %w", env.ID, err))
 		}
 		return e, nil
 	}
@@ -88,16 +84,17 @@ func (env *Envelope) Event() (event.Event, error) {
 	if len(env.Detail) > 0 && !bytes.Equal(env.Detail, []byte("null")) {
 		SetJSON(&e, env.Detail)
 	}
-	if err := e.Validate(); err != nil {
-		return e, events.Permanentf("EventBridge event %s is not a valid CloudEvent: %v", env.ID, err)
+	if err := Validate(e); err != nil {
+		return e, events.Permanent(fmt.Errorf("EventBridge event %s is not a valid CloudEvent: %w", env.ID, err))
 	}
 	return e, nil
 }
 
-// isCloudEvent reports whether data is a JSON object with specversion.
+// isCloudEvent reports whether data is a JSON object with a member
+// specversion (whatever its value: DecodeStructured judges it).
 func isCloudEvent(data []byte) bool {
 	var probe struct {
-		SpecVersion *string `json:"specversion"`
+		SpecVersion json.RawMessage `json:"specversion"`
 	}
 	return json.Unmarshal(data, &probe) == nil && probe.SpecVersion != nil
 }

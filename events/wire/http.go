@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,12 +9,12 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
-	"unicode"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/binding/format"
 	"github.com/cloudevents/sdk-go/v2/binding/spec"
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // The content types of the CloudEvents HTTP binding's structured and
@@ -36,70 +37,122 @@ var httpSpecs = spec.WithPrefixMatchExact(attrHeader, "Ce-")
 // HTTP binding: binary mode (the attributes in ce-* headers, the body as the
 // data), structured mode (Content-Type application/cloudevents+json, the
 // event as JSON) or batched mode (application/cloudevents-batch+json, a JSON
-// array of events). It decodes with the SDK's binding package, as the SDK's
-// HTTP protocol does, without that package (it brings a logger along). The
-// events are not validated: the caller checks each.
+// array of events). It decodes with the SDK, as the SDK's HTTP protocol
+// does, without that package (it brings a logger along), and checks each
+// event as every door does: a RuleError names the rule an event breaks
+// (see DecodeStructured, Validate).
 func DecodeHTTP(header http.Header, body io.Reader) ([]event.Event, error) {
-	m := &httpMessage{header: header, body: body}
-	m.format = format.Lookup(header.Get("Content-Type"))
-	if m.format == nil {
-		m.version = httpSpecs.Version(header.Get(httpSpecs.PrefixedSpecVersionName()))
-	}
-	switch m.ReadEncoding() {
-	case binding.EncodingBatch:
-		evs, err := binding.ToEvents(context.Background(), m, body)
+	switch f := format.Lookup(header.Get("Content-Type")); {
+	case f == format.JSONBatch:
+		return decodeBatch(body)
+	case f != nil:
+		data, err := io.ReadAll(body)
 		if err != nil {
-			return nil, fmt.Errorf("a batch of CloudEvents: %w", err)
+			return nil, fmt.Errorf("reading the event: %w", err)
 		}
-		return evs, nil
-	case binding.EncodingStructured, binding.EncodingBinary:
-		e, err := binding.ToEvent(context.Background(), m)
+		e, err := DecodeStructured(data)
 		if err != nil {
 			return nil, err
 		}
-		return []event.Event{*e}, nil
+		return []event.Event{e}, nil
+	case len(header.Values(httpSpecs.PrefixedSpecVersionName())) > 0:
+		e, err := decodeHTTPBinary(header, body)
+		if err != nil {
+			return nil, err
+		}
+		return []event.Event{e}, nil
 	}
 	return nil, ErrNotCloudEvent
 }
 
-// httpMessage is an HTTP request as a binding.Message.
+// decodeBatch decodes a batch: a JSON array of events in the JSON format.
+func decodeBatch(body io.Reader) ([]event.Event, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, fmt.Errorf("reading the batch: %w", err)
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
+		return nil, fmt.Errorf("a batch of CloudEvents is a JSON array: %w", ruleErr(RuleJSONObject, "the batch is not a JSON array"))
+	}
+	var evs []event.Event
+	for dec.PeekKind() != ']' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return nil, fmt.Errorf("a batch of CloudEvents: %w", ruleErr(RuleJSONObject, "the batch is not valid JSON: %v", err))
+		}
+		e, err := DecodeStructured(bytes.Clone(v))
+		if err != nil {
+			return nil, fmt.Errorf("event %d of the batch: %w", len(evs)+1, err)
+		}
+		evs = append(evs, e)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, fmt.Errorf("a batch of CloudEvents: %w", ruleErr(RuleJSONObject, "the batch is not valid JSON: %v", err))
+	}
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("a batch of CloudEvents: %w", ruleErr(RuleJSONObject, "the batch is followed by more"))
+	}
+	return evs, nil
+}
+
+// decodeHTTPBinary decodes an event in binary mode: its attributes checked
+// as the wire carries them (checkBinary), then decoded by the SDK's
+// binding, then its data (finishBinary) and the event (Validate).
+func decodeHTTPBinary(header http.Header, body io.Reader) (event.Event, error) {
+	attrs := make(map[string]string, len(header))
+	for k, vs := range header {
+		if name, ok := headerAttribute(k); ok {
+			attrs[name] = vs[0]
+		}
+	}
+	if vs := header["Content-Type"]; len(vs) > 0 {
+		attrs["datacontenttype"] = vs[0]
+	}
+	if err := checkBinary(attrs); err != nil {
+		return event.Event{}, err
+	}
+	m := &httpMessage{header: header, body: body, version: httpSpecs.Version(header.Get(httpSpecs.PrefixedSpecVersionName()))}
+	e, err := binding.ToEvent(context.Background(), m)
+	if err != nil {
+		return event.Event{}, fmt.Errorf("decoding the event: %w", err)
+	}
+	if err := finishBinary(e, e.DataEncoded); err != nil {
+		return *e, err
+	}
+	return *e, Validate(*e)
+}
+
+// headerAttribute is the attribute a ce-* header carries: header names are
+// case-insensitive, so is the prefix, and the attribute is the rest in
+// lower case.
+func headerAttribute(header string) (string, bool) {
+	if len(header) < 3 || !strings.EqualFold(header[:3], "ce-") {
+		return "", false
+	}
+	return strings.ToLower(header[3:]), true
+}
+
+// httpMessage is an HTTP request in binary mode as a binding.Message.
 type httpMessage struct {
 	header  http.Header
 	body    io.Reader
-	format  format.Format
 	version spec.Version
 }
 
-func (m *httpMessage) ReadEncoding() binding.Encoding {
-	switch {
-	case m.version != nil:
-		return binding.EncodingBinary
-	case m.format == format.JSONBatch:
-		return binding.EncodingBatch
-	case m.format != nil:
-		return binding.EncodingStructured
-	}
-	return binding.EncodingUnknown
-}
+func (m *httpMessage) ReadEncoding() binding.Encoding { return binding.EncodingBinary }
 
-func (m *httpMessage) ReadStructured(ctx context.Context, w binding.StructuredWriter) error {
-	if m.format == nil {
-		return binding.ErrNotStructured
-	}
-	return w.SetStructuredEvent(ctx, m.format, m.body)
+func (m *httpMessage) ReadStructured(context.Context, binding.StructuredWriter) error {
+	return binding.ErrNotStructured
 }
 
 func (m *httpMessage) ReadBinary(ctx context.Context, w binding.BinaryWriter) error {
-	if m.version == nil {
-		return binding.ErrNotBinary
-	}
 	for k, vs := range m.header {
 		var err error
 		if attr := m.version.Attribute(k); attr != nil {
 			err = w.SetAttribute(attr, vs[0])
-		} else if rest, ok := strings.CutPrefix(k, "Ce-"); ok && rest != "" {
-			// Header names are canonical: the extension's name is lower case.
-			err = w.SetExtension(string(unicode.ToLower(rune(rest[0])))+rest[1:], vs[0])
+		} else if name, ok := headerAttribute(k); ok {
+			err = w.SetExtension(name, vs[0])
 		}
 		if err != nil {
 			return err

@@ -73,41 +73,40 @@ func DecodeSQS(body string, attrs map[string]string) (event.Event, error) {
 		return decodeBinary(body, attrs)
 	}
 	data := []byte(body)
-	// An EventBridge event (a rule's target) names its detail-type.
-	if strings.Contains(body, `"detail-type"`) {
-		if e, err := ParseEnvelope(data); err == nil {
-			return e, nil
-		}
+	// An EventBridge event (a rule's target) names its detail-type, which no
+	// CloudEvent can (an attribute's name is a-z and 0-9).
+	if strings.Contains(body, `"detail-type"`) && IsEnvelope(data) {
+		return ParseEnvelope(data)
 	}
-	// The common case, in one pass: a structured CloudEvent.
-	var e event.Event
-	err := e.UnmarshalJSON(data)
+	e, err := DecodeStructured(data)
 	if err == nil {
-		if err = e.Validate(); err == nil {
-			return e, nil
-		}
+		return e, nil
 	}
 	if !json.Valid(data) {
 		return event.Event{}, events.Permanentf("the message is not a CloudEvent: its body is not JSON and it has no ce-specversion attribute")
 	}
-	if IsEnvelope(data) {
-		return ParseEnvelope(data)
-	}
-	return e, events.Permanentf("the message is not a CloudEvent: %v", err)
+	return e, events.Permanent(fmt.Errorf("the message is not a CloudEvent: %w", err))
 }
 
+// decodeBinary decodes a binary-mode message: its attributes checked as
+// the wire carries them (checkBinary), the event set from them, then its
+// data (finishBinary) and the event (Validate).
 func decodeBinary(body string, attrs map[string]string) (event.Event, error) {
-	switch v := attrs[AttrBinaryPrefix+"specversion"]; v {
-	case event.CloudEventsVersionV1, event.CloudEventsVersionV03:
-	default:
-		return event.Event{}, events.Permanentf("attribute ce-specversion %q: the binary-mode message is of no CloudEvents version this runtime reads (1.0, 0.3)", v)
-	}
-	e := event.New(attrs[AttrBinaryPrefix+"specversion"])
+	ceAttrs := make(map[string]string, len(attrs))
 	for k, v := range attrs {
-		name, ok := strings.CutPrefix(k, AttrBinaryPrefix)
-		if !ok {
-			continue
+		if name, ok := strings.CutPrefix(k, AttrBinaryPrefix); ok {
+			ceAttrs[name] = v
 		}
+	}
+	if ct, ok := attrs[AttrContentType]; ok {
+		ceAttrs["datacontenttype"] = ct
+	}
+	if err := checkBinary(ceAttrs); err != nil {
+		return event.Event{}, events.Permanent(fmt.Errorf("the binary-mode message is not a valid CloudEvent: %w", err))
+	}
+	e := event.New(event.CloudEventsVersionV1)
+	for name, v := range ceAttrs {
+		var err error
 		switch name {
 		case "specversion":
 		case "id":
@@ -120,37 +119,29 @@ func decodeBinary(body string, attrs map[string]string) (event.Event, error) {
 			e.SetSubject(v)
 		case "dataschema":
 			e.SetDataSchema(v)
+		case "datacontenttype":
+			e.SetDataContentType(v)
 		case "time":
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return e, events.Permanentf("attribute ce-time %q is not an RFC 3339 time", v)
+			var t time.Time
+			if t, err = time.Parse(time.RFC3339Nano, v); err == nil {
+				e.SetTime(t)
 			}
-			e.SetTime(t)
 		default:
-			e.SetExtension(name, v)
+			err = e.Context.SetExtension(name, v)
+		}
+		if err != nil {
+			return e, events.Permanent(fmt.Errorf("the binary-mode message is not a valid CloudEvent: attribute ce-%s: %w", name, err))
 		}
 	}
-	ct := attrs[AttrContentType]
-	if ct == "" {
-		ct = attrs[AttrBinaryPrefix+"datacontenttype"]
+	if !utf8.ValidString(body) {
+		return e, events.Permanentf("the body of a binary-mode message is not text")
 	}
-	if body != "" {
-		e.SetDataContentType(ct)
-		e.DataEncoded = []byte(body)
-		if !utf8.ValidString(body) {
-			return e, events.Permanentf("the body of a binary-mode message is not text")
-		}
-		if ct == "" || IsJSON(ct) {
-			if ct == "" {
-				e.SetDataContentType(event.ApplicationJSON)
-			}
-			if !json.Valid(e.DataEncoded) {
-				return e, events.Permanentf("the body of a binary-mode message with content-type %q is not JSON", ct)
-			}
-		}
+	err := finishBinary(&e, []byte(body))
+	if err == nil {
+		err = Validate(e)
 	}
-	if err := e.Validate(); err != nil {
-		return e, events.Permanentf("the binary-mode message is not a valid CloudEvent: %v", err)
+	if err != nil {
+		return e, events.Permanent(fmt.Errorf("the binary-mode message is not a valid CloudEvent: %w", err))
 	}
 	return e, nil
 }

@@ -1,0 +1,110 @@
+package wire_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coworks-go/cws/events"
+	"github.com/coworks-go/cws/events/wire"
+	"github.com/coworks-go/cws/events/wire/ruletest"
+)
+
+// httpBinary is a binary-mode case as HTTP headers: ce-NAME, the content
+// type for datacontenttype.
+func httpBinary(b *ruletest.Binary) http.Header {
+	h := http.Header{}
+	for name, v := range b.Attrs {
+		if name == "datacontenttype" {
+			h.Set("Content-Type", v)
+		} else {
+			h.Set("ce-"+name, v)
+		}
+	}
+	return h
+}
+
+// sqsBinary is a binary-mode case as SQS message attributes: ce-NAME,
+// content-type for datacontenttype.
+func sqsBinary(b *ruletest.Binary) map[string]string {
+	attrs := map[string]string{}
+	for name, v := range b.Attrs {
+		if name == "datacontenttype" {
+			attrs[wire.AttrContentType] = v
+		} else {
+			attrs[wire.AttrBinaryPrefix+name] = v
+		}
+	}
+	return attrs
+}
+
+// one is the single event of a decoder that returns a slice.
+func one(evs []event.Event, err error) (event.Event, error) {
+	if err != nil || len(evs) != 1 {
+		return event.Event{}, err
+	}
+	return evs[0], nil
+}
+
+// envelope is an EventBridge event with detail as its detail.
+func envelope(detail string) string {
+	env := wire.Envelope{Version: "0", ID: "env-1", DetailType: "test.rules", Source: "test/rules", Account: "123456789012",
+		Time: time.Now(), Region: "eu-west-1", Resources: []string{}, Detail: []byte(detail)}
+	return string(env.Encode())
+}
+
+// Every case of ruletest through every decoder of events/wire: HTTP
+// structured, batched and binary, SQS structured and binary, EventBridge
+// (a rule's Lambda target, and its SQS target). A refusal by a queue's
+// decoder is Permanent: the message is dead-lettered with the rule.
+func TestCloudEventsRules(t *testing.T) {
+	permanent := func(err error) error {
+		if err != nil && !events.IsPermanent(err) {
+			t.Errorf("%v is not Permanent: the message would be retried", err)
+		}
+		return err
+	}
+	for _, c := range ruletest.Cases() {
+		if s := c.Structured; s != "" {
+			e, err := one(wire.DecodeHTTP(http.Header{"Content-Type": {wire.ContentTypeStructured}}, strings.NewReader(s)))
+			c.Check(t, "HTTP structured", e, err)
+			e, err = one(wire.DecodeHTTP(http.Header{"Content-Type": {wire.ContentTypeBatch + "; charset=utf-8"}}, strings.NewReader("["+s+"]")))
+			c.Check(t, "HTTP batch", e, err)
+			e, err = wire.DecodeSQS(s, nil)
+			c.Check(t, "SQS structured", e, permanent(err))
+			e, err = wire.DecodeStructured([]byte(s))
+			c.Check(t, "DecodeStructured", e, err)
+			if c.IsCloudEventDetail() {
+				e, err = wire.ParseEnvelope([]byte(envelope(s)))
+				c.Check(t, "EventBridge", e, permanent(err))
+				e, err = wire.DecodeSQS(envelope(s), nil)
+				c.Check(t, "EventBridge to SQS", e, permanent(err))
+			}
+		}
+		if b := c.Binary; b != nil {
+			e, err := one(wire.DecodeHTTP(httpBinary(b), strings.NewReader(b.Data)))
+			c.Check(t, "HTTP binary", e, err)
+			e, err = wire.DecodeSQS(b.Data, sqsBinary(b))
+			c.Check(t, "SQS binary", e, permanent(err))
+		}
+	}
+}
+
+// The bindings differ in one thing: HTTP header names are
+// case-insensitive, so a ce- header's attribute is its name in lower case;
+// SQS message attribute names are not, so a capital letter breaks the
+// naming rule.
+func TestCloudEventsRulesHeaderCase(t *testing.T) {
+	h := http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"1"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}, "Ce-Comexample": {"x"}}
+	e, err := one(wire.DecodeHTTP(h, strings.NewReader("")))
+	if err != nil || e.Extensions()["comexample"] != "x" {
+		t.Errorf("HTTP: %v %v", e, err)
+	}
+	_, err = wire.DecodeSQS("", map[string]string{"ce-specversion": "1.0", "ce-id": "1", "ce-source": "s", "ce-type": "t", "ce-comExample": "x"})
+	if err == nil || !strings.Contains(err.Error(), "CloudEvents rule "+wire.RuleAttributeName+":") {
+		t.Errorf("SQS: %v", err)
+	}
+}
