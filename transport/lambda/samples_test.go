@@ -412,3 +412,57 @@ func carries(payload []byte, s string) bool {
 	_ = enc.Encode(v)
 	return strings.Contains(buf.String(), s)
 }
+
+// The aws-lambda-go module's samples of the sources cws does not take are
+// none of the door's shapes, but for the ALB and WebSocket events, which
+// have the REST proxy's fields, and the AWS services' events delivered by
+// EventBridge: the door refuses them with an error saying so, never takes
+// them for a request.
+func TestAWSForeignSamples(t *testing.T) {
+	dir, err := awsSamplesDir()
+	if err != nil {
+		t.Fatalf("the aws-lambda-go module's sample events: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	known := map[string]bool{"sqs-event.json": true}
+	for _, name := range awsDoorSamples {
+		known[name] = true
+	}
+	h := newHandler(t)
+	foreign := 0
+	for _, path := range files {
+		name := filepath.Base(path)
+		if known[name] {
+			continue
+		}
+		foreign++
+		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
+			payload := awsSample(t, name)
+			shape, _ := cwslambda.ShapeOf(payload)
+			out, err := h.Invoke(context.Background(), payload)
+			switch {
+			case strings.HasPrefix(name, "alb-lambda-target-request") || name == "apigw-websocket-request.json":
+				var a sampleAnswer
+				if shape != "API Gateway REST" || err != nil || json.Unmarshal(out, &a) != nil || a.StatusCode < 400 || a.StatusCode >= 500 {
+					t.Fatalf("%s: %s %v, want a 4xx answer", shape, out, err)
+				}
+			case shape == "EventBridge":
+				if !errors.Is(err, cwslambda.ErrNoEventHandler) {
+					t.Fatalf("%v, want ErrNoEventHandler", err)
+				}
+			case name == "cognito-event.json" || name == "dynamodb-event-malformed.2.json":
+				// A numeric version; a truncated document.
+				if err == nil || !strings.Contains(err.Error(), "not JSON of a Lambda event") {
+					t.Fatalf("%v, want a decoding error", err)
+				}
+			default:
+				if err == nil || !strings.Contains(err.Error(), "unsupported Lambda event") {
+					t.Fatalf("%s: %s %v, want unsupported Lambda event", shape, out, err)
+				}
+			}
+		})
+	}
+	if foreign < 50 {
+		t.Errorf("%d foreign samples in %s", foreign, dir)
+	}
+}
