@@ -13,34 +13,6 @@ import (
 	"github.com/coworks-go/cws/events/wire/ruletest"
 )
 
-// httpBinary is a binary-mode case as HTTP headers: ce-NAME, the content
-// type for datacontenttype.
-func httpBinary(b *ruletest.Binary) http.Header {
-	h := http.Header{}
-	for name, v := range b.Attrs {
-		if name == "datacontenttype" {
-			h.Set("Content-Type", v)
-		} else {
-			h.Set("ce-"+name, v)
-		}
-	}
-	return h
-}
-
-// sqsBinary is a binary-mode case as SQS message attributes: ce-NAME,
-// content-type for datacontenttype.
-func sqsBinary(b *ruletest.Binary) map[string]string {
-	attrs := map[string]string{}
-	for name, v := range b.Attrs {
-		if name == "datacontenttype" {
-			attrs[wire.AttrContentType] = v
-		} else {
-			attrs[wire.AttrBinaryPrefix+name] = v
-		}
-	}
-	return attrs
-}
-
 // one is the single event of a decoder that returns a slice.
 func one(evs []event.Event, err error) (event.Event, error) {
 	if err != nil || len(evs) != 1 {
@@ -85,9 +57,9 @@ func TestCloudEventsRules(t *testing.T) {
 			}
 		}
 		if b := c.Binary; b != nil {
-			e, err := one(wire.DecodeHTTP(httpBinary(b), strings.NewReader(b.Data)))
+			e, err := one(wire.DecodeHTTP(b.HTTPHeader(), strings.NewReader(b.Data)))
 			c.Check(t, "HTTP binary", e, err)
-			e, err = wire.DecodeSQS(b.Data, sqsBinary(b))
+			e, err = wire.DecodeSQS(b.Data, b.SQSAttributes())
 			c.Check(t, "SQS binary", e, permanent(err))
 		}
 	}

@@ -9,6 +9,7 @@ package ruletest
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,6 +44,34 @@ type Binary struct {
 	Attrs map[string]string
 	// Data is the message's body.
 	Data string
+}
+
+// HTTPHeader is the event's attributes as the HTTP binding's binary mode
+// carries them: ce-NAME headers, Content-Type for datacontenttype.
+func (b *Binary) HTTPHeader() http.Header {
+	h := http.Header{}
+	for name, v := range b.Attrs {
+		if name == "datacontenttype" {
+			h.Set("Content-Type", v)
+		} else {
+			h.Set("ce-"+name, v)
+		}
+	}
+	return h
+}
+
+// SQSAttributes is the event's attributes as SQS message attributes in
+// binary mode: ce-NAME, content-type for datacontenttype.
+func (b *Binary) SQSAttributes() map[string]string {
+	attrs := map[string]string{}
+	for name, v := range b.Attrs {
+		if name == "datacontenttype" {
+			attrs[wire.AttrContentType] = v
+		} else {
+			attrs[wire.AttrBinaryPrefix+name] = v
+		}
+	}
+	return attrs
 }
 
 // IsCloudEventDetail reports whether an EventBridge envelope with the
