@@ -482,9 +482,7 @@ func (e *entry) bind(st *callState, body []byte, kind bodyKind, boundary string,
 		src := pairSource{raw: req.RawQuery, values: req.Query}
 		err = e.kw.pairs(kw, src, inQuery, errs)
 	case kind == bodyJSON:
-		if err := checkJSONText(body); err != nil {
-			return reflect.Value{}, err
-		}
+		// Each binder refuses invalid UTF-8 and lone surrogates.
 		err = e.kw.json(kw, body, errs)
 	case kind == bodyForm:
 		if looksLikeJSON(body) {
