@@ -37,23 +37,85 @@ type elem struct{ array, index int }
 
 // Event is an event flattened into the leaf values at each dotted path.
 type Event struct {
-	values map[string][]value
+	// fields hold the values of each path, in the order the paths came.
+	fields []eventField
+	// index finds a path's field once there are more than linearFields
+	// (a flattened JSON event); below, a look along fields is quicker
+	// than hashing (the paths a bus's rules use).
+	index map[string]int
+}
+
+// eventField is a path of an event and its leaf values.
+type eventField struct {
+	path string
+	vals []value
+}
+
+// linearFields is how many paths an event holds before it indexes them.
+const linearFields = 8
+
+// get returns the values at path.
+func (e *Event) get(path string) []value {
+	if e.index != nil {
+		if i, ok := e.index[path]; ok {
+			return e.fields[i].vals
+		}
+		return nil
+	}
+	for i := range e.fields {
+		if e.fields[i].path == path {
+			return e.fields[i].vals
+		}
+	}
+	return nil
+}
+
+// values returns where the values at path are kept, adding the path.
+func (e *Event) values(path string) *[]value {
+	if e.index != nil {
+		if i, ok := e.index[path]; ok {
+			return &e.fields[i].vals
+		}
+	} else {
+		for i := range e.fields {
+			if e.fields[i].path == path {
+				return &e.fields[i].vals
+			}
+		}
+	}
+	e.fields = append(e.fields, eventField{path: path})
+	switch n := len(e.fields); {
+	case e.index != nil:
+		e.index[path] = n - 1
+	case n > linearFields:
+		e.index = make(map[string]int, 2*n)
+		for i := range e.fields {
+			e.index[e.fields[i].path] = i
+		}
+	}
+	return &e.fields[len(e.fields)-1].vals
+}
+
+// add appends v at path.
+func (e *Event) add(path string, v value) {
+	vs := e.values(path)
+	*vs = append(*vs, v)
 }
 
 // String lists the event's leaf values, one path per line in path order,
 // each value with its JSON type and its array indexes (for tests and
 // debugging).
 func (e *Event) String() string {
-	paths := make([]string, 0, len(e.values))
-	for p := range e.values {
-		paths = append(paths, p)
+	paths := make([]string, 0, len(e.fields))
+	for i := range e.fields {
+		paths = append(paths, e.fields[i].path)
 	}
 	sort.Strings(paths)
 	var b strings.Builder
 	for _, p := range paths {
 		b.WriteString(p)
 		b.WriteString(":")
-		for _, v := range e.values[p] {
+		for _, v := range e.get(p) {
 			switch v.kind {
 			case kindString:
 				fmt.Fprintf(&b, " %q", v.s)
@@ -74,7 +136,7 @@ func (e *Event) String() string {
 }
 
 // Values returns how many leaf values the event has at path.
-func (e *Event) Values(path string) int { return len(e.values[path]) }
+func (e *Event) Values(path string) int { return len(e.get(path)) }
 
 // Flatten parses an event (a JSON object) for matching. It walks the JSON
 // tokens once, keeping only the leaf values.
@@ -87,7 +149,7 @@ func Flatten(data []byte) (*Event, error) {
 	if tok.Kind() != '{' {
 		return nil, fmt.Errorf("the event is not a JSON object")
 	}
-	f := flattener{dec: dec, e: &Event{values: make(map[string][]value, 16)}}
+	f := flattener{dec: dec, e: &Event{fields: make([]eventField, 0, 16)}}
 	if err := f.object("", nil); err != nil {
 		return nil, fmt.Errorf("the event is not JSON: %w", err)
 	}
@@ -153,18 +215,18 @@ func (f *flattener) value(path string, arr []elem) error {
 			}
 		}
 	case '"':
-		f.e.values[path] = append(f.e.values[path], value{kind: kindString, s: tok.String(), arr: arr})
+		f.e.add(path, value{kind: kindString, s: tok.String(), arr: arr})
 	case '0':
 		x, err := strconv.ParseFloat(tok.String(), 64)
 		if err != nil {
 			// A number too large for a float64 matches no number.
 			x = nanNumber
 		}
-		f.e.values[path] = append(f.e.values[path], value{kind: kindNumber, f: x, arr: arr})
+		f.e.add(path, value{kind: kindNumber, f: x, arr: arr})
 	case 't', 'f':
-		f.e.values[path] = append(f.e.values[path], value{kind: kindBool, b: tok.Bool(), arr: arr})
+		f.e.add(path, value{kind: kindBool, b: tok.Bool(), arr: arr})
 	case 'n':
-		f.e.values[path] = append(f.e.values[path], value{kind: kindNull, arr: arr})
+		f.e.add(path, value{kind: kindNull, arr: arr})
 	}
 	return nil
 }
@@ -198,7 +260,7 @@ func matchAll(fields []*field, e *Event) bool {
 			return true
 		}
 		f := fields[i]
-		vals := e.values[f.path]
+		vals := e.get(f.path)
 		if len(vals) == 0 {
 			return f.existsFalse && try(i+1)
 		}
@@ -384,12 +446,19 @@ type Builder struct {
 	keep   func(path string) bool
 	arrays int
 	chunk  []value // where single values are taken from, to allocate once
+	// event and fields are where e and its first fields are kept: the
+	// builder, its event and the paths a bus's rules use are one
+	// allocation.
+	event  Event
+	fields [4]eventField
+	values [4]value
 }
 
 // add appends v at path; a path's first value comes from the chunk.
 func (b *Builder) add(path string, v value) {
-	if vs, ok := b.e.values[path]; ok {
-		b.e.values[path] = append(vs, v)
+	vs := b.e.values(path)
+	if len(*vs) > 0 {
+		*vs = append(*vs, v)
 		return
 	}
 	if len(b.chunk) == cap(b.chunk) {
@@ -397,17 +466,32 @@ func (b *Builder) add(path string, v value) {
 	}
 	b.chunk = append(b.chunk, v)
 	n := len(b.chunk)
-	b.e.values[path] = b.chunk[n-1 : n : n]
+	*vs = b.chunk[n-1 : n : n]
 }
 
 // NewBuilder returns an empty builder. keep, when not nil, says which paths
 // (and, for JSON values, which objects) to keep: the others are left out, as
 // Matcher.Uses allows for the events it matches.
 func NewBuilder(keep func(path string) bool) *Builder {
+	b := &Builder{keep: keep}
 	if keep == nil {
-		return &Builder{e: &Event{values: make(map[string][]value, 16)}, keep: func(string) bool { return true }}
+		b.keep = func(string) bool { return true }
 	}
-	return &Builder{e: &Event{values: map[string][]value{}}, keep: keep}
+	b.event.fields = b.fields[:0]
+	b.chunk = b.values[:0]
+	b.e = &b.event
+	return b
+}
+
+// Reset empties the builder for another event, keeping what it allocated:
+// the Event it returned before is this one, emptied.
+func (b *Builder) Reset() {
+	clear(b.event.fields)
+	b.event.fields = b.event.fields[:0]
+	b.event.index = nil
+	b.arrays = 0
+	clear(b.chunk)
+	b.chunk = b.chunk[:0]
 }
 
 // Keeps reports whether the builder keeps path: a caller may skip working
@@ -442,7 +526,7 @@ func (b *Builder) Strings(path string, ss []string) {
 	}
 	b.arrays++
 	for i, s := range ss {
-		b.e.values[path] = append(b.e.values[path], value{kind: kindString, s: s, arr: []elem{{b.arrays, i}}})
+		b.e.add(path, value{kind: kindString, s: s, arr: []elem{{b.arrays, i}}})
 	}
 }
 

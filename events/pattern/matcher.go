@@ -291,7 +291,8 @@ func (m *Matcher) AppendMatches(dst []string, e *Event) []string {
 			names = append(names, en.name)
 		}
 	}
-	for path, vals := range e.values {
+	for fi := range e.fields {
+		path, vals := e.fields[fi].path, e.fields[fi].vals
 		if idx := m.byValue[path]; idx != nil {
 			for i := range vals {
 				for _, en := range idx[valueKey(&vals[i])] {

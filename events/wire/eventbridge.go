@@ -249,6 +249,15 @@ func CheckEntry(source, detailType, detail string, resources []string) error {
 // pattern.NewBuilder): the in-memory bus matches its rules with it.
 func (env *Envelope) FlattenFor(e event.Event, keep func(path string) bool) (*pattern.Event, error) {
 	b := pattern.NewBuilder(keep)
+	if err := env.FlattenInto(b, e); err != nil {
+		return nil, err
+	}
+	return b.Event(), nil
+}
+
+// FlattenInto is FlattenFor into b, a builder a caller reuses (Reset) for
+// the events of a batch.
+func (env *Envelope) FlattenInto(b *pattern.Builder, e event.Event) error {
 	b.String("version", env.Version)
 	b.String("id", env.ID)
 	b.String("detail-type", env.DetailType)
@@ -286,10 +295,10 @@ func (env *Envelope) FlattenFor(e event.Event, keep func(path string) bool) (*pa
 		default:
 			raw, err := json.Marshal(v)
 			if err != nil {
-				return nil, fmt.Errorf("event %s: extension %s: %w", e.ID(), k, err)
+				return fmt.Errorf("event %s: extension %s: %w", e.ID(), k, err)
 			}
 			if err := b.JSON("detail."+k, raw); err != nil {
-				return nil, fmt.Errorf("event %s: extension %s: %w", e.ID(), k, err)
+				return fmt.Errorf("event %s: extension %s: %w", e.ID(), k, err)
 			}
 		}
 	}
@@ -301,11 +310,11 @@ func (env *Envelope) FlattenFor(e event.Event, keep func(path string) bool) (*pa
 			}
 		case isJSONMedia(e.DataContentType()):
 			if err := b.JSON("detail.data", data); err != nil {
-				return nil, fmt.Errorf("event %s: its data is not valid JSON: %w", e.ID(), err)
+				return fmt.Errorf("event %s: its data is not valid JSON: %w", e.ID(), err)
 			}
 		default:
 			b.String("detail.data", string(data))
 		}
 	}
-	return b.Event(), nil
+	return nil
 }

@@ -96,63 +96,65 @@ func (b *Bus) Rules() [][2]string {
 // only when a queue needs it. Every event is checked before any is
 // delivered; each target queue gets its events in one send.
 func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
-	type put struct {
-		flat *pattern.Event
-		env  *lazyEnvelope
-		out  Outgoing
-	}
-	puts := make([]put, 0, len(evs))
-	for _, e := range evs {
-		if err := wire.CheckData(e); err != nil {
+	var order []*Queue
+	var sends map[*Queue][]Outgoing
+	var buf [8]string
+	builder := pattern.NewBuilder(b.matcher.Uses)
+	for i := range evs {
+		e := &evs[i]
+		if err := wire.CheckData(*e); err != nil {
 			return err
 		}
-		ce := events.Copy(e)
-		env := wire.EnvelopeHeader(ce, b.account, b.region, nil)
+		// The event, its envelope and what writes them are one allocation.
+		lazy := &lazyEnvelope{ev: events.Copy(*e)}
+		ce := &lazy.ev
+		lazy.env = wire.EnvelopeHeader(*ce, b.account, b.region, nil)
+		env := &lazy.env
 		if err := wire.CheckEntry(env.Source, env.DetailType, "", nil); err != nil {
 			return fmt.Errorf("event %s: %w", e.ID(), err)
 		}
-		bound := wire.EncodedSizeBound(ce)
+		bound := wire.EncodedSizeBound(*ce)
 		if wire.PutEventsEntrySize(env.Source, env.DetailType, "", nil, true)+bound > wire.MaxPutEventsEntrySize*9/10 {
 			detail, _ := ce.MarshalJSON()
 			if err := wire.CheckEntry(env.Source, env.DetailType, string(detail), nil); err != nil {
 				return fmt.Errorf("event %s: %w", e.ID(), err)
 			}
 		}
-		lazy := &lazyEnvelope{env: env, e: &ce}
 		if b.matcher.Uses("id") {
-			lazy.env.ID = lazy.id()
+			env.ID = lazy.id()
 		}
-		flat, err := lazy.env.FlattenFor(ce, b.matcher.Uses)
-		if err != nil {
+		builder.Reset()
+		if err := env.FlattenInto(builder, *ce); err != nil {
 			return err
 		}
 		group := env.Source
 		if _, ok := ce.Extensions()[events.ExtGroup]; ok {
-			group = events.Group(ce)
+			group = events.Group(*ce)
 		}
-		puts = append(puts, put{flat, lazy, Outgoing{Event: &ce, GroupID: group, envelope: lazy.encode,
-			bound: 6*(36+len(env.Source)+len(env.DetailType)+len(env.Account)+len(env.Region)) + 160 + bound}})
-	}
-	var order []*Queue
-	sends := map[*Queue][]Outgoing{}
-	var buf [8]string
-	b.mu.RLock()
-	for _, p := range puts {
-		for _, name := range b.matcher.AppendMatches(buf[:0], p.flat) {
+		out := Outgoing{Event: ce, GroupID: group, envelope: lazy,
+			bound: 6*(36+len(env.Source)+len(env.DetailType)+len(env.Account)+len(env.Region)) + 160 + bound}
+		b.mu.RLock()
+		for _, name := range b.matcher.AppendMatches(buf[:0], builder.Event()) {
+			// Each rule delivers to its targets, as EventBridge's do: two
+			// rules with the same target deliver the event twice.
 			for _, q := range b.rules[name].targets {
+				if sends == nil {
+					sends = make(map[*Queue][]Outgoing, 1)
+				}
 				if _, ok := sends[q]; !ok {
 					order = append(order, q)
-					sends[q] = make([]Outgoing, 0, len(puts))
+					sends[q] = make([]Outgoing, 0, len(evs))
 				}
-				out := p.out
+				o := out
 				if q.fifo {
-					out.DedupID = p.env.id()
+					o.DedupID = lazy.id()
 				}
-				sends[q] = append(sends[q], out)
+				sends[q] = append(sends[q], o)
 			}
 		}
+		b.mu.RUnlock()
 	}
-	b.mu.RUnlock()
+	// Nothing is sent before every event is checked.
 	for _, q := range order {
 		if _, err := q.Send(ctx, sends[q]...); err != nil {
 			return fmt.Errorf("bus %s to queue %s: %w", b.name, q.Name(), err)
@@ -166,7 +168,7 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 // FIFO target's deduplication, a body).
 type lazyEnvelope struct {
 	env      wire.Envelope
-	e        *event.Event
+	ev       event.Event
 	idOnce   sync.Once
 	bodyOnce sync.Once
 	body     string
@@ -181,7 +183,7 @@ func (l *lazyEnvelope) encode() string {
 	l.bodyOnce.Do(func() {
 		l.id()
 		env := l.env
-		env.Detail, _ = l.e.MarshalJSON()
+		env.Detail, _ = l.ev.MarshalJSON()
 		l.body = string(env.Encode())
 	})
 	return l.body

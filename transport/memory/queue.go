@@ -86,7 +86,7 @@ type message struct {
 	id       string
 	body     string
 	ev       *event.Event
-	encode   func() string // writes body from ev when it is needed; nil: ev's structured encoding
+	envelope *lazyEnvelope // writes body from ev when it is needed; nil: ev's structured encoding
 	attrs    map[string]string
 	group    string
 	seq      uint64
@@ -103,8 +103,8 @@ func (m *message) bodyWriter() func() string {
 	switch {
 	case m.body != "" || m.ev == nil:
 		return nil
-	case m.encode != nil:
-		return m.encode
+	case m.envelope != nil:
+		return m.envelope.encode
 	}
 	ev := m.ev
 	return func() string { return structuredBody(ev) }
@@ -148,19 +148,25 @@ type Outgoing struct {
 
 	// envelope, when set, writes the body instead (the bus's EventBridge
 	// envelope), and bound is then an upper bound of its size.
-	envelope func() string
+	envelope *lazyEnvelope
 	bound    int
 }
 
-// encoder returns what writes the body of m from its event — nil for the
-// event's own structured encoding, which the message writes when it needs
-// it (bodyWriter), so that a message nobody reads as text costs no closure
-// — and an upper bound of the body's size.
-func (m *Outgoing) encoder() (func() string, int) {
+// bodyBound returns an upper bound of the size of the body m's event
+// makes: its envelope's, or its own structured encoding's.
+func (m *Outgoing) bodyBound() int {
 	if m.envelope != nil {
-		return m.envelope, m.bound
+		return m.bound
 	}
-	return nil, wire.EncodedSizeBound(*m.Event)
+	return wire.EncodedSizeBound(*m.Event)
+}
+
+// writeBody writes the body of m from its event.
+func (m *Outgoing) writeBody() string {
+	if m.envelope != nil {
+		return m.envelope.encode()
+	}
+	return structuredBody(m.Event)
 }
 
 // structuredBody is the structured encoding of e.
@@ -171,22 +177,15 @@ func structuredBody(e *event.Event) string {
 
 // Send enqueues messages and returns their ids (empty for a FIFO duplicate).
 func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
-	encoders := make([]func() string, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
 		n := len(m.Body)
 		if m.Event != nil && m.Body == "" {
-			encode, bound := m.encoder()
-			if bound > q.maxSize*9/10 {
+			n = m.bodyBound()
+			if n > q.maxSize*9/10 {
 				// Near the limit the bound is not enough: write the body.
-				if encode != nil {
-					m.Body = encode()
-				} else {
-					m.Body = structuredBody(m.Event)
-				}
+				m.Body = m.writeBody()
 				n = len(m.Body)
-			} else {
-				encoders[i], n = encode, bound
 			}
 		}
 		for k, v := range m.Attributes {
@@ -211,7 +210,8 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 	}
 	now := q.now()
 	ids := make([]string, len(msgs))
-	for i, m := range msgs {
+	for i := range msgs {
+		m := &msgs[i]
 		if q.fifo {
 			dedup := m.DedupID
 			if dedup == "" {
@@ -223,8 +223,11 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			q.dedup[dedup] = now
 		}
 		q.seq++
-		msg := &message{id: q.numbered('-', q.seq), body: m.Body, ev: m.Event, encode: encoders[i],
+		msg := &message{id: q.numbered('-', q.seq), body: m.Body, ev: m.Event,
 			attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1, sentAt: now}
+		if m.Body == "" {
+			msg.envelope = m.envelope
+		}
 		ids[i] = msg.id
 		q.makeVisible(msg)
 		q.sent++
@@ -355,6 +358,9 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 			ms := q.take(max - len(out))
 			if len(ms) == 0 {
 				break
+			}
+			if out == nil {
+				out = make([]queue.Delivery, 0, len(ms))
 			}
 			for _, m := range ms {
 				m.received++
