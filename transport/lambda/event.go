@@ -1,6 +1,8 @@
 package lambda
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -141,16 +143,33 @@ func shapeOf(e *event) shape {
 	return shapeUnknown
 }
 
+// errUnsupported is the error of a JSON event of none of the door's shapes.
+var errUnsupported = errors.New("cws: unsupported Lambda event: not an API Gateway, Function URL, authorizer, SQS or EventBridge event")
+
+// decodeOptions are the options of decodeEvent, and of the check of the
+// JSON of a payload it could not decode.
+var decodeOptions = jsonv2.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+
 // decodeEvent decodes a payload with the JSON v2 decoder (the upstream of
 // encoding/json/v2): events are decoded on every invocation and it is about
 // twice as fast as encoding/json. Like encoding/json it accepts invalid
 // UTF-8 (replaced with U+FFFD; the event says it held some) and duplicate
 // names; unlike it, names match case-sensitively, as the event formats
 // spell them.
+//
+// A payload that is not JSON is an error saying so. A JSON payload the
+// decoding refuses (a member the door reads, of another type: the numeric
+// version of a Cognito event, an array) is an event of another source, an
+// error wrapping errUnsupported; telling them apart reads the payload a
+// second time, on that error only.
 func decodeEvent(payload []byte) (*event, error) {
 	var e event
-	if err := jsonv2.Unmarshal(payload, &e, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)); err != nil {
-		return nil, err
+	if err := jsonv2.Unmarshal(payload, &e, decodeOptions); err != nil {
+		var semantic *jsonv2.SemanticError
+		if errors.As(err, &semantic) && jsontext.Value(payload).IsValid(decodeOptions) {
+			return nil, fmt.Errorf("%w: its JSON is of another shape (%w)", errUnsupported, err)
+		}
+		return nil, fmt.Errorf("cws: the event is not JSON of a Lambda event: %w", err)
 	}
 	e.invalidUTF8 = !utf8.Valid(payload)
 	return &e, nil

@@ -78,7 +78,7 @@ func NewHandler(app *runtime.App, opts ...Option) *Handler {
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	e, err := decodeEvent(payload)
 	if err != nil {
-		return nil, fmt.Errorf("cws: the event is not JSON of a Lambda event: %w", err)
+		return nil, err
 	}
 	var out any
 	switch sh := shapeOf(e); sh {
@@ -112,7 +112,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 		err = h.events.HandleEventBridge(ctx, payload)
 	default:
-		return nil, errors.New("cws: unsupported Lambda event: not an API Gateway, Function URL, authorizer, SQS or EventBridge event")
+		return nil, errUnsupported
 	}
 	if err != nil {
 		return nil, err

@@ -31,8 +31,11 @@ func TestHostileEvents(t *testing.T) {
 	}{
 		{"not JSON", `not json`, "not JSON of a Lambda event", 0},
 		{"JSON null", `null`, "unsupported Lambda event", 0},
-		{"an array", `[]`, "not JSON of a Lambda event", 0},
-		{"a string", `"GET /items"`, "not JSON of a Lambda event", 0},
+		{"an array", `[]`, "unsupported Lambda event: not an API Gateway", 0},
+		{"a string", `"GET /items"`, "unsupported Lambda event: not an API Gateway", 0},
+		{"a member of another type", `{"version":1,"type":"REQUEST"}`, `its JSON is of another shape (json: cannot unmarshal JSON number into Go string within "/version")`, 0},
+		{"a member of another type, then not JSON", `{"version":1,"type":`, "not JSON of a Lambda event", 0},
+		{"a member of another type, then a second value", `{"version":1} {}`, "not JSON of a Lambda event", 0},
 		{"an empty object", `{}`, "unsupported Lambda event", 0},
 		{"10,001-deep arrays", deep, "not JSON of a Lambda event", 0},
 		{"10,001-deep arrays in a field", `{"httpMethod":` + deep + `}`, "exceeded max depth", 0},

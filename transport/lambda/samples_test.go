@@ -450,10 +450,16 @@ func TestAWSForeignSamples(t *testing.T) {
 				if !errors.Is(err, cwslambda.ErrNoEventHandler) {
 					t.Fatalf("%v, want ErrNoEventHandler", err)
 				}
-			case name == "cognito-event.json" || name == "dynamodb-event-malformed.2.json":
-				// A numeric version; a truncated document.
+			case name == "dynamodb-event-malformed.2.json":
+				// A truncated document.
 				if err == nil || !strings.Contains(err.Error(), "not JSON of a Lambda event") {
 					t.Fatalf("%v, want a decoding error", err)
+				}
+			case name == "cognito-event.json":
+				// Its version is a number: JSON of another shape.
+				if err == nil || !strings.Contains(err.Error(), "unsupported Lambda event") || !strings.Contains(err.Error(), `another shape`) ||
+					!strings.Contains(err.Error(), `"/version"`) {
+					t.Fatalf("%v, want unsupported Lambda event naming /version", err)
 				}
 			default:
 				if err == nil || !strings.Contains(err.Error(), "unsupported Lambda event") {
