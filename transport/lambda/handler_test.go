@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,9 +75,14 @@ func (shop) GetLogo(ctx context.Context) []byte { return []byte("\x89PNG\r\n\x1a
 
 func (shop) GetEcho_(ctx context.Context, s string) string { return s }
 
+// boomCalls counts the calls of GetBoom: FuzzInvoke tells its deliberate
+// failure from any other 5xx by it.
+var boomCalls atomic.Int64
+
 // GetBoom fails: its answer (*-server-error) names the request by API
 // Gateway's id, and tells nothing of the error.
 func (shop) GetBoom(ctx context.Context) (string, error) {
+	boomCalls.Add(1)
 	return "", errors.New("db password is hunter2")
 }
 
