@@ -87,6 +87,7 @@ type message struct {
 	body     string
 	ev       *event.Event
 	envelope *lazyEnvelope // writes body from ev when it is needed; nil: ev's structured encoding
+	own      event.Event   // ev, when the queue's Publish made it
 	attrs    map[string]string
 	group    string
 	seq      uint64
@@ -150,6 +151,17 @@ type Outgoing struct {
 	// envelope), and bound is then an upper bound of its size.
 	envelope *lazyEnvelope
 	bound    int
+	// own is the event when the queue's Publish made it (a copy of the
+	// publisher's): the message keeps it in itself, one allocation less.
+	own event.Event
+}
+
+// event is the event m carries, or nil.
+func (m *Outgoing) event() *event.Event {
+	if m.Event == nil && m.own.Context != nil {
+		return &m.own
+	}
+	return m.Event
 }
 
 // bodyBound returns an upper bound of the size of the body m's event
@@ -158,7 +170,7 @@ func (m *Outgoing) bodyBound() int {
 	if m.envelope != nil {
 		return m.bound
 	}
-	return wire.EncodedSizeBound(*m.Event)
+	return wire.EncodedSizeBound(*m.event())
 }
 
 // writeBody writes the body of m from its event.
@@ -166,7 +178,7 @@ func (m *Outgoing) writeBody() string {
 	if m.envelope != nil {
 		return m.envelope.encode()
 	}
-	return structuredBody(m.Event)
+	return structuredBody(m.event())
 }
 
 // structuredBody is the structured encoding of e.
@@ -180,7 +192,7 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 	for i := range msgs {
 		m := &msgs[i]
 		n := len(m.Body)
-		if m.Event != nil && m.Body == "" {
+		if m.event() != nil && m.Body == "" {
 			n = m.bodyBound()
 			if n > q.maxSize*9/10 {
 				// Near the limit the bound is not enough: write the body.
@@ -227,6 +239,10 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1, sentAt: now}
 		if m.Body == "" {
 			msg.envelope = m.envelope
+		}
+		if m.Event == nil && m.own.Context != nil {
+			msg.own = m.own
+			msg.ev = &msg.own
 		}
 		ids[i] = msg.id
 		q.makeVisible(msg)
@@ -648,8 +664,7 @@ func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
 		if err := wire.CheckData(e); err != nil {
 			return err
 		}
-		c := events.Copy(e)
-		msgs[i] = Outgoing{Event: &c}
+		msgs[i] = Outgoing{own: events.Copy(e)}
 		if q.fifo {
 			msgs[i].GroupID, msgs[i].DedupID = events.Group(e), events.Key(e)
 		}
