@@ -63,6 +63,9 @@ func TestEventsEndpointCloudEventsRules(t *testing.T) {
 		if b := c.Binary; b != nil {
 			post("POST /_cws/events binary", c, b.HTTPHeader(), b.Data)
 		}
+		if b := c.HTTPOnly; b != nil {
+			post("POST /_cws/events binary, header values as written", c, b.RawHTTPHeader(), b.Data)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/binding/format"
@@ -96,31 +97,106 @@ func decodeBatch(body io.Reader) ([]event.Event, error) {
 	return evs, nil
 }
 
-// decodeHTTPBinary decodes an event in binary mode: its attributes checked
-// as the wire carries them (checkBinary), then decoded by the SDK's
-// binding, then its data (finishBinary) and the event (Validate).
+// decodeHTTPBinary decodes an event in binary mode: its ce-* header values
+// decoded (decodeHeaderValue), its attributes checked as the wire carries
+// them (checkBinary), then decoded by the SDK's binding, then its data
+// (finishBinary) and the event (Validate).
 func decodeHTTPBinary(header http.Header, body io.Reader) (event.Event, error) {
 	attrs := make(map[string]string, len(header))
+	// The attributes' headers, their values decoded, for the SDK's binding.
+	decoded := make(http.Header, len(header))
 	for k, vs := range header {
 		if name, ok := headerAttribute(k); ok {
-			attrs[name] = vs[0]
+			v, err := decodeHeaderValue(name, vs[0])
+			if err != nil {
+				return event.Event{}, err
+			}
+			attrs[name] = v
+			decoded[attrHeader(name)] = []string{v}
 		}
 	}
 	if vs := header["Content-Type"]; len(vs) > 0 {
 		attrs["datacontenttype"] = vs[0]
+		decoded["Content-Type"] = vs[:1]
 	}
 	if err := checkBinary(attrs); err != nil {
 		return event.Event{}, err
 	}
-	m := &httpMessage{header: header, body: body, version: httpSpecs.Version(header.Get(httpSpecs.PrefixedSpecVersionName()))}
+	m := &httpMessage{header: decoded, body: body, version: httpSpecs.Version(decoded.Get(httpSpecs.PrefixedSpecVersionName()))}
 	e, err := binding.ToEvent(context.Background(), m)
 	if err != nil {
 		return event.Event{}, fmt.Errorf("decoding the event: %w", err)
 	}
+	untrimmed(e, attrs)
 	if err := finishBinary(e, e.DataEncoded); err != nil {
 		return *e, err
 	}
 	return *e, Validate(*e)
+}
+
+// decodeHeaderValue decodes the value of the ce-* header of attribute name
+// as the HTTP binding says a receiver must (§3.1.3.2): the double-quoted
+// strings of RFC 7230 §3.2.6 unescaped (older senders quoted values with
+// spaces), then one round of percent-decoding, whose bytes must be UTF-8;
+// a percent sign not followed by two hexadecimal digits (either case) is
+// refused. A value without '%' or '"' is itself.
+func decodeHeaderValue(name, v string) (string, error) {
+	if !strings.ContainsAny(v, `%"`) {
+		return v, nil
+	}
+	if strings.IndexByte(v, '"') >= 0 {
+		var b strings.Builder
+		b.Grow(len(v))
+		quoted := false
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; {
+			case c == '"':
+				quoted = !quoted
+			case c == '\\' && quoted:
+				if i++; i == len(v) {
+					return "", ruleErr(RuleHeaderValue, "header ce-%s: a backslash ends the value", name)
+				}
+				b.WriteByte(v[i])
+			default:
+				b.WriteByte(c)
+			}
+		}
+		if quoted {
+			return "", ruleErr(RuleHeaderValue, "header ce-%s: a quoted string is not closed", name)
+		}
+		v = b.String()
+	}
+	if strings.IndexByte(v, '%') < 0 {
+		return v, nil
+	}
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c != '%' {
+			out = append(out, c)
+			continue
+		}
+		if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
+			return "", ruleErr(RuleHeaderValue, "header ce-%s: a %% not followed by two hexadecimal digits in %s", name, quoteShort(v))
+		}
+		out = append(out, unhex(v[i+1])<<4|unhex(v[i+2]))
+		i += 2
+	}
+	if !utf8.Valid(out) {
+		return "", ruleErr(RuleHeaderValue, "header ce-%s: %s percent-decodes to bytes that are not UTF-8", name, quoteShort(v))
+	}
+	return string(out), nil
+}
+
+// unhex is the value of a hexadecimal digit.
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // headerAttribute is the attribute a ce-* header carries: header names are

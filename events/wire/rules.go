@@ -39,6 +39,7 @@ const (
 	RuleDataBase64      = "data-base64"     // data_base64 is a base64 string (JSON format §3.1.2)
 	RuleDataString      = "data-string"     // the data of a non-JSON content type is a string (JSON format §3.1.2)
 	RuleDataJSON        = "data-json"       // binary-mode data of a JSON content type is JSON (JSON format §3.1.2, as the binary modes read it)
+	RuleHeaderValue     = "header-value"    // a ce- header value is percent-encoded UTF-8, quoted strings unescaped first (HTTP binding §3.1.3.2)
 )
 
 // maxRuleDetailLength bounds a value quoted in a RuleError.
@@ -469,6 +470,24 @@ func checkBinary(attrs map[string]string) error {
 		}
 	}
 	return checkRequired(func(name string) bool { _, ok := attrs[name]; return ok })
+}
+
+// untrimmed gives a binary-mode event the id, type, subject and
+// datacontenttype its attributes carry (attrs, as checkBinary checked them):
+// the SDK's setters trim the spaces around them, its JSON decoding does
+// not, and every door gives the same event.
+func untrimmed(e *event.Event, attrs map[string]string) {
+	ec, ok := e.Context.(*event.EventContextV1)
+	if !ok {
+		return
+	}
+	ec.ID, ec.Type = attrs["id"], attrs["type"]
+	if s, ok := attrs["subject"]; ok {
+		ec.Subject = &s
+	}
+	if ct, ok := attrs["datacontenttype"]; ok {
+		ec.DataContentType = &ct
+	}
 }
 
 // finishBinary sets the data of a binary-mode event, body, as the SQS and

@@ -1,10 +1,12 @@
 package wire_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
@@ -62,7 +64,41 @@ func TestCloudEventsRules(t *testing.T) {
 			e, err = wire.DecodeSQS(b.Data, b.SQSAttributes())
 			c.Check(t, "SQS binary", e, permanent(err))
 		}
+		if b := c.HTTPOnly; b != nil {
+			e, err := one(wire.DecodeHTTP(b.RawHTTPHeader(), strings.NewReader(b.Data)))
+			c.Check(t, "HTTP binary, header values as written", e, err)
+		}
 	}
+}
+
+// FuzzHTTPHeaderValue: any attribute value, percent-encoded into its ce-
+// header as the HTTP binding says a sender must, decodes to itself, or is
+// refused naming a rule of the value (a control character, a blank), or
+// the header values' rule for bytes that are not UTF-8.
+func FuzzHTTPHeaderValue(f *testing.F) {
+	for _, s := range []string{"a", "Euro € 😀", `"q" 100% %41`, "a\x01b", " ", "\xff", "%C0%A0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, name := range []string{"subject", "comexample"} {
+			b := &ruletest.Binary{Attrs: map[string]string{"specversion": "1.0", "id": "1", "source": "s", "type": "t", name: v}}
+			evs, err := wire.DecodeHTTP(b.HTTPHeader(), strings.NewReader(""))
+			if err != nil {
+				var rerr *wire.RuleError
+				if !errors.As(err, &rerr) || (rerr.Rule == wire.RuleHeaderValue) == utf8.ValidString(v) {
+					t.Fatalf("%s %q, encoded %q: %v", name, v, b.HTTPHeader().Get("ce-"+name), err)
+				}
+				continue
+			}
+			got := evs[0].Subject()
+			if name != "subject" {
+				got, _ = evs[0].Extensions()[name].(string)
+			}
+			if got != v {
+				t.Fatalf("%s %q, encoded %q: decoded %q", name, v, b.HTTPHeader().Get("ce-"+name), got)
+			}
+		}
+	})
 }
 
 // The bindings differ in one thing: HTTP header names are

@@ -133,6 +133,7 @@ func decodeBinary(body string, attrs map[string]string) (event.Event, error) {
 			return e, events.Permanent(fmt.Errorf("the binary-mode message is not a valid CloudEvent: attribute ce-%s: %w", name, err))
 		}
 	}
+	untrimmed(&e, ceAttrs)
 	if !utf8.ValidString(body) {
 		return e, events.Permanentf("the body of a binary-mode message is not text")
 	}

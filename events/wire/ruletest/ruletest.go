@@ -3,7 +3,9 @@
 // and binary, SQS structured and binary, EventBridge, the Lambda door's SQS
 // records and EventBridge events, the in-memory queue): each must accept the
 // same events and refuse the same, naming the same rule (wire.RuleError).
-// docs/cloudevents.md lists the rules and the cases that prove them.
+// The cases of the HTTP binding's header values (Case.HTTPOnly) run through
+// the HTTP binary doors only. docs/cloudevents.md lists the rules and the
+// cases that prove them.
 package ruletest
 
 import (
@@ -33,6 +35,11 @@ type Case struct {
 	// Binary is the event in binary mode, when those modes carry it (they
 	// carry strings only: no null, no number, no data_base64).
 	Binary *Binary
+	// HTTPOnly is an event in the HTTP binding's binary mode whose ce-
+	// header values are as a client writes them, percent-encoded or quoted
+	// or not (Binary.RawHTTPHeader): the cases of the header values' rule
+	// (HTTP binding §3.1.3.2), which SQS message attributes do not have.
+	HTTPOnly *Binary
 	// Accepted checks an accepted event as decoded.
 	Accepted func(e event.Event) error
 }
@@ -47,17 +54,44 @@ type Binary struct {
 }
 
 // HTTPHeader is the event's attributes as the HTTP binding's binary mode
-// carries them: ce-NAME headers, Content-Type for datacontenttype.
-func (b *Binary) HTTPHeader() http.Header {
+// carries them: ce-NAME headers, their values percent-encoded
+// (PercentEncode), Content-Type for datacontenttype.
+func (b *Binary) HTTPHeader() http.Header { return b.header(PercentEncode) }
+
+// RawHTTPHeader is the event's attributes as ce-NAME headers of the values
+// as they are, Content-Type for datacontenttype.
+func (b *Binary) RawHTTPHeader() http.Header {
+	return b.header(func(v string) string { return v })
+}
+
+func (b *Binary) header(encode func(string) string) http.Header {
 	h := http.Header{}
 	for name, v := range b.Attrs {
 		if name == "datacontenttype" {
 			h.Set("Content-Type", v)
 		} else {
-			h.Set("ce-"+name, v)
+			h.Set("ce-"+name, encode(v))
 		}
 	}
 	return h
+}
+
+// PercentEncode encodes an attribute's value for a ce- header as the HTTP
+// binding says a sender must (§3.1.3.2): space, double quote, percent and
+// every byte outside the printable ASCII range U+0021-U+007E as %XX.
+func PercentEncode(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '%' {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // SQSAttributes is the event's attributes as SQS message attributes in
@@ -138,6 +172,16 @@ func binaryOnly(name, rule string, attrs map[string]string, data string) Case {
 	return Case{Name: name, Rule: rule, Binary: &Binary{Attrs: b.Attrs, Data: data}}
 }
 
+// httpOnly is a case of HTTP binary mode only: the required attributes and
+// attrs, as ce- header values are written.
+func httpOnly(name, rule string, attrs map[string]string, accepted func(event.Event) error) Case {
+	b := binaryOf(ev(""))
+	for k, v := range attrs {
+		b.Attrs[k] = v
+	}
+	return Case{Name: name, Rule: rule, HTTPOnly: b, Accepted: accepted}
+}
+
 // binaryOf is a structured event of string attributes in binary mode.
 func binaryOf(structured string) *Binary {
 	var members map[string]json.RawMessage
@@ -181,6 +225,10 @@ func want(attrs map[string]any) func(event.Event) error {
 				got = e.Time()
 			case "source":
 				got = e.Source()
+			case "id":
+				got = e.ID()
+			case "type":
+				got = e.Type()
 			case "data":
 				got = string(e.Data())
 			default:
@@ -227,6 +275,19 @@ func Cases() []Case {
 			want(map[string]any{"source": "/sensors/tn-1234567/a%20b?x=1#f"})),
 		both("a URN source", "", `{"specversion":"1.0","id":"rule-1","source":"urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66","type":"test.rules"}`,
 			want(map[string]any{"source": "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66"})),
+		both("a subject of spaces, quotes, percent signs and letters outside ASCII", "", ev(`"subject":"Euro € 😀 \"q\" 100% %41"`),
+			want(map[string]any{"subject": `Euro € 😀 "q" 100% %41`})),
+		both("spaces around id, type and subject are theirs (the SDK's setters trim them, its JSON decoding does not)", "",
+			`{"specversion":"1.0","id":" rule-1 ","source":"test/rules","type":" test.rules","subject":"a b "}`,
+			want(map[string]any{"id": " rule-1 ", "type": " test.rules", "subject": "a b "})),
+		httpOnly("header values percent-encoded in lower case and unnecessarily", "", map[string]string{"subject": "%e2%82%ac%61%2F"},
+			want(map[string]any{"subject": "€a/"})),
+		httpOnly("a header value quoted, as older senders wrote one", "", map[string]string{"subject": `"a \"b\" c" d`},
+			want(map[string]any{"subject": `a "b" c d`})),
+		httpOnly("a quoted header value percent-decoded after", "", map[string]string{"subject": `"a%20b"`},
+			want(map[string]any{"subject": "a b"})),
+		httpOnly("a header value of UTF-8 not encoded", "", map[string]string{"subject": "€"},
+			want(map[string]any{"subject": "€"})),
 
 		// Required attributes.
 		structured("no id", wire.RuleRequired, `{"specversion":"1.0","source":"test/rules","type":"test.rules"}`, nil),
@@ -295,6 +356,16 @@ func Cases() []Case {
 		structured("object data of a text content type", wire.RuleDataString, ev(`"datacontenttype":"text/plain","data":{"a":1}`), nil),
 		binaryOnly("a JSON content type and a body that is not JSON", wire.RuleDataJSON, map[string]string{"datacontenttype": "application/json"}, "not json"),
 		binaryOnly("no content type and a body that is not JSON", wire.RuleDataJSON, nil, "not json"),
+
+		// HTTP header values.
+		httpOnly("a percent sign not followed by hexadecimal digits", wire.RuleHeaderValue, map[string]string{"subject": "100%zz"}, nil),
+		httpOnly("a percent sign at the end of a header value", wire.RuleHeaderValue, map[string]string{"comexample": "a%4"}, nil),
+		httpOnly("an overlong UTF-8 encoding of a space", wire.RuleHeaderValue, map[string]string{"subject": "a%C0%A0b"}, nil),
+		httpOnly("a percent-encoded byte that is no UTF-8", wire.RuleHeaderValue, map[string]string{"id": "%FF"}, nil),
+		httpOnly("a quoted string not closed", wire.RuleHeaderValue, map[string]string{"subject": `"a b`}, nil),
+		httpOnly("a percent-encoded control character", wire.RuleStringChars, map[string]string{"subject": "a%01b"}, nil),
+		httpOnly("a source that decodes to a space", wire.RuleSource, map[string]string{"source": "a%20b"}, nil),
+		httpOnly("a specversion percent-encoded", "", map[string]string{"specversion": "1%2E0"}, nil),
 
 		// The JSON object.
 		structured("an array", wire.RuleJSONObject, `[`+ev("")+`]`, nil),
