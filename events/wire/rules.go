@@ -256,7 +256,8 @@ func checkRequired(has func(name string) bool) error {
 
 // Validate checks a decoded event: the SDK's validation (event.Validate),
 // its verdicts named as rules, and the rules it does not check
-// (specversion 1.0, the names of the extensions, the characters of source).
+// (specversion 1.0, the characters of id, source, type, subject and the
+// string extensions, source a URI-reference).
 // The decoders (DecodeStructured, DecodeHTTP, DecodeSQS, ParseEnvelope)
 // call it; what only the wire shows (an empty subject, a null, a JSON type)
 // they check before.
@@ -279,13 +280,19 @@ func Validate(e event.Event) error {
 		}
 		return fmt.Errorf("not a valid CloudEvent: %w", err)
 	}
-	if err := checkAttribute("source", kindString, e.Source()); err != nil {
-		return err
-	}
-	for name, v := range e.Extensions() {
-		if err := checkName(name); err != nil {
+	// What a native EventBridge event gives (Envelope.Event) reaches here
+	// unchecked; a decoded event was checked on the wire.
+	for _, a := range [...]struct{ name, v string }{{"id", e.ID()}, {"source", e.Source()}, {"type", e.Type()}, {"subject", e.Subject()}} {
+		if a.v == "" {
+			continue
+		}
+		if err := checkAttribute(a.name, kindString, a.v); err != nil {
 			return err
 		}
+	}
+	// The SDK's setters take extension names of a-z, A-Z and 0-9 only and
+	// lower-case them: their values remain.
+	for name, v := range e.Extensions() {
 		if s, ok := v.(string); ok {
 			if err := checkString(name, s); err != nil {
 				return err

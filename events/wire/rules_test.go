@@ -101,6 +101,34 @@ func FuzzHTTPHeaderValue(f *testing.F) {
 	})
 }
 
+// A native EventBridge event (its detail no CloudEvent) becomes a
+// CloudEvent from the envelope's fields: the rules of the strings hold for
+// them as for a CloudEvent's, and a refusal is Permanent.
+func TestCloudEventsRulesNativeEventBridge(t *testing.T) {
+	for _, tc := range []struct {
+		name, rule string
+		edit       func(env *wire.Envelope)
+	}{
+		{"a native event", "", func(*wire.Envelope) {}},
+		{"a source with a space (the SDK percent-encodes it)", "", func(env *wire.Envelope) { env.Source = "my app" }},
+		{"a control character in the detail-type", wire.RuleStringChars, func(env *wire.Envelope) { env.DetailType = "order\u0001placed" }},
+		{"a noncharacter in the id", wire.RuleStringChars, func(env *wire.Envelope) { env.ID = "1\uFFFF" }},
+		{"a control character in the one resource (the subject)", wire.RuleStringChars, func(env *wire.Envelope) { env.Resources = []string{"arn:\u0001x"} }},
+		{"a control character in the region", wire.RuleStringChars, func(env *wire.Envelope) { env.Region = "eu\u0000" }},
+	} {
+		env := wire.Envelope{Version: "0", ID: "env-1", DetailType: "order.placed", Source: "my.app", Account: "123456789012",
+			Time: time.Now(), Region: "eu-west-1", Resources: []string{}, Detail: []byte(`{"a":1}`)}
+		tc.edit(&env)
+		_, err := wire.ParseEnvelope(env.Encode())
+		switch {
+		case tc.rule == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.rule != "" && (err == nil || !events.IsPermanent(err) || !strings.Contains(err.Error(), "CloudEvents rule "+tc.rule+":")):
+			t.Errorf("%s: %v, want a Permanent refusal naming rule %s", tc.name, err, tc.rule)
+		}
+	}
+}
+
 // The bindings differ in one thing: HTTP header names are
 // case-insensitive, so a ce- header's attribute is its name in lower case;
 // SQS message attribute names are not, so a capital letter breaks the
