@@ -1,7 +1,6 @@
 package lambda_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/coworks-go/cws/async"
 	"github.com/coworks-go/cws/biz"
+	"github.com/coworks-go/cws/internal/testutil"
 	"github.com/coworks-go/cws/runtime"
 	cwslambda "github.com/coworks-go/cws/transport/lambda"
 )
@@ -63,10 +63,10 @@ func (r bellReactor) React(ctx context.Context, tr *biz.Trigger) error {
 
 // bellDoor is the Lambda door of a bell tower with the CloudEvents doors,
 // as cws.Main builds it on Lambda; its log goes to the returned buffer.
-func bellDoor(t *testing.T) (*cwslambda.Handler, *bellTower, *syncBuffer) {
+func bellDoor(t *testing.T) (*cwslambda.Handler, *bellTower, *testutil.SyncBuffer) {
 	t.Helper()
 	t.Setenv(async.EnvRulePrefix, "")
-	log := &syncBuffer{}
+	log := &testutil.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	tower := &bellTower{}
 	app, err := runtime.New(tower, runtime.WithAuthorizer(runtime.TokenAuthorizer(token)), runtime.WithLogger(logger))
@@ -78,24 +78,6 @@ func bellDoor(t *testing.T) (*cwslambda.Handler, *bellTower, *syncBuffer) {
 		t.Fatal(err)
 	}
 	return cwslambda.NewHandler(app, cwslambda.WithEvents(events), cwslambda.WithLogger(logger)), tower, log
-}
-
-// syncBuffer is a log several goroutines write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // sqsAnswer is the partial batch response of an SQS event.
