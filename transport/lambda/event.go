@@ -3,6 +3,7 @@ package lambda
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -21,11 +22,11 @@ type event struct {
 	Type    string `json:"type"`
 
 	// REST API (1.0)
-	HTTPMethod                      string              `json:"httpMethod"`
-	Path                            string              `json:"path"`
-	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
-	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
-	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	HTTPMethod                      string      `json:"httpMethod"`
+	Path                            string      `json:"path"`
+	MultiValueHeaders               listsHeader `json:"multiValueHeaders"`
+	QueryStringParameters           lazyStrings `json:"queryStringParameters"`
+	MultiValueQueryStringParameters listsQuery  `json:"multiValueQueryStringParameters"`
 
 	// HTTP API and Function URL (2.0)
 	RawPath        string   `json:"rawPath"`
@@ -33,10 +34,10 @@ type event struct {
 	Cookies        []string `json:"cookies"`
 
 	// Both
-	Headers         map[string]string `json:"headers"`
-	Body            string            `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
-	RequestContext  requestContext    `json:"requestContext"`
+	Headers         lazyStrings    `json:"headers"`
+	Body            string         `json:"body"`
+	IsBase64Encoded bool           `json:"isBase64Encoded"`
+	RequestContext  requestContext `json:"requestContext"`
 
 	// Authorizers
 	AuthorizationToken *string        `json:"authorizationToken"`
@@ -54,6 +55,18 @@ type event struct {
 	// invalidUTF8 says the payload held invalid UTF-8, which the decoder
 	// replaced with U+FFFD.
 	invalidUTF8 bool
+	// payload is the event's JSON, where the objects read when needed
+	// (lazyStrings) are.
+	payload []byte
+}
+
+// header returns the event's single-value headers (an HTTP API's; a REST
+// event's without multi-value ones), never nil.
+func (e *event) header() http.Header {
+	if h := e.Headers.header(e.payload); h != nil {
+		return h
+	}
+	return http.Header{}
 }
 
 // identitySource holds the values of an HTTP API authorizer's identity
@@ -172,5 +185,6 @@ func decodeEvent(payload []byte) (*event, error) {
 		return nil, fmt.Errorf("cws: the event is not JSON of a Lambda event: %w", err)
 	}
 	e.invalidUTF8 = !utf8.Valid(payload)
+	e.payload = payload
 	return &e, nil
 }

@@ -150,26 +150,17 @@ func (h *Handler) rest(ctx context.Context, e *event) (*awsevents.APIGatewayProx
 		path = escapePath(path)
 	}
 	req, bad := request(e, e.HTTPMethod, path)
-	switch {
-	case len(e.MultiValueHeaders) > 0:
-		req.Header = make(http.Header, len(e.MultiValueHeaders))
-		for k, vs := range e.MultiValueHeaders {
-			req.Header[http.CanonicalHeaderKey(k)] = vs
-		}
-	default:
-		req.Header = make(http.Header, len(e.Headers))
-		for k, v := range e.Headers {
-			req.Header[http.CanonicalHeaderKey(k)] = []string{v}
-		}
+	// The multi-value forms hold all the values; the single-value ones,
+	// the last of each name, are read only without them.
+	if len(e.MultiValueHeaders) > 0 {
+		req.Header = http.Header(e.MultiValueHeaders)
+	} else {
+		req.Header = e.header()
 	}
-	switch {
-	case len(e.MultiValueQueryStringParameters) > 0:
+	if len(e.MultiValueQueryStringParameters) > 0 {
 		req.Query = url.Values(e.MultiValueQueryStringParameters)
-	case len(e.QueryStringParameters) > 0:
-		req.Query = make(url.Values, len(e.QueryStringParameters))
-		for k, v := range e.QueryStringParameters {
-			req.Query[k] = []string{v}
-		}
+	} else if q := e.QueryStringParameters.query(e.payload); len(q) > 0 {
+		req.Query = q
 	}
 	req.RemoteAddr = e.RequestContext.Identity.SourceIP
 	req.ID = e.RequestContext.RequestID
@@ -222,10 +213,7 @@ func (h *Handler) http(ctx context.Context, e *event, decodedPath bool) (*awseve
 	req, bad := request(e, e.RequestContext.HTTP.Method, path)
 	req.RawQuery = e.RawQueryString
 	req.BasePath = base
-	req.Header = make(http.Header, len(e.Headers)+1)
-	for k, v := range e.Headers {
-		req.Header[http.CanonicalHeaderKey(k)] = []string{v}
-	}
+	req.Header = e.header()
 	if len(e.Cookies) > 0 {
 		req.Header["Cookie"] = []string{strings.Join(e.Cookies, "; ")}
 	}
@@ -281,17 +269,10 @@ func responseBody(resp *runtime.Response) (string, bool, error) {
 
 // headerValue finds a header of an authorizer event, case-insensitively.
 func headerValue(e *event, name string) string {
-	for k, v := range e.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
+	if v := e.header().Get(name); v != "" {
+		return v
 	}
-	for k, vs := range e.MultiValueHeaders {
-		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0]
-		}
-	}
-	return ""
+	return http.Header(e.MultiValueHeaders).Get(name)
 }
 
 // identityToken is the token of an HTTP API authorizer event: the
