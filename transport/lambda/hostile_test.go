@@ -33,7 +33,7 @@ func TestHostileEvents(t *testing.T) {
 		{"JSON null", `null`, "unsupported Lambda event", 0},
 		{"an array", `[]`, "unsupported Lambda event: not an API Gateway", 0},
 		{"a string", `"GET /items"`, "unsupported Lambda event: not an API Gateway", 0},
-		{"a member of another type", `{"version":1,"type":"REQUEST"}`, `its JSON is of another shape (json: cannot unmarshal JSON number into Go string within "/version")`, 0},
+		{"a member of another type", `{"version":1,"type":"REQUEST"}`, `JSON number into Go string within "/version")`, 0},
 		{"a member of another type, then not JSON", `{"version":1,"type":`, "not JSON of a Lambda event", 0},
 		{"a member of another type, then a second value", `{"version":1} {}`, "not JSON of a Lambda event", 0},
 		{"an empty object", `{}`, "unsupported Lambda event", 0},

@@ -33,6 +33,8 @@ type Config struct {
 	ShutdownTimeout   time.Duration // how long shutdown waits for handlers
 	FIFO              bool          // groups in order
 	Log               *slog.Logger
+
+	batchFill time.Duration // how long a receiver waits for a full batch of slots
 }
 
 // Configure returns the configuration the options make from the defaults
@@ -40,7 +42,8 @@ type Config struct {
 // mapping) reads the options given to it with it.
 func Configure(opts ...Option) Config {
 	c := Config{Concurrency: 10, BatchSize: 10, VisibilityTimeout: 30 * time.Second, WaitTime: 20 * time.Second,
-		BackoffBase: time.Second, BackoffMax: 15 * time.Minute, ShutdownTimeout: 30 * time.Second, Log: slog.Default()}
+		BackoffBase: time.Second, BackoffMax: 15 * time.Minute, ShutdownTimeout: 30 * time.Second, Log: slog.Default(),
+		batchFill: batchFill}
 	for _, opt := range opts {
 		opt(&c)
 	}
@@ -240,6 +243,28 @@ func (w *Worker) HandleBatch(ctx context.Context, ds []Delivery, h events.Handle
 	close(r.done)
 }
 
+// batchFill is how long a receiver waits for handlers to free the slots
+// of a full batch.
+const batchFill = 5 * time.Millisecond
+
+// fillSlots takes more slots, up to a batch, for at most batchFill; it
+// returns how many the receiver holds.
+func (r *run) fillSlots(ctx context.Context, n int) int {
+	t := time.NewTimer(r.w.o.batchFill)
+	defer t.Stop()
+	for n < min(r.w.o.BatchSize, cap(r.slots)) {
+		select {
+		case r.slots <- struct{}{}:
+			n++
+		case <-t.C:
+			return n
+		case <-ctx.Done():
+			return n
+		}
+	}
+	return n
+}
+
 // receive is one receiver's loop.
 func (r *run) receive(ctx context.Context) {
 	o := r.w.o
@@ -260,6 +285,13 @@ func (r *run) receive(ctx context.Context) {
 			default:
 				break more
 			}
+		}
+		if n < min(o.BatchSize, cap(r.slots)) {
+			// The handlers are busy: give them a moment to free a full
+			// batch of slots, so that a receive asks for a full batch
+			// (fewer, fuller receives: on SQS each is a request paid
+			// for and, on LocalStack, CPU taken from the rest).
+			n = r.fillSlots(ctx, n)
 		}
 		ds, err := r.w.q.Receive(ctx, n, o.WaitTime, o.VisibilityTimeout)
 		for range n - len(ds) {
