@@ -46,6 +46,18 @@ type pairSource struct {
 	values url.Values
 }
 
+// count is at most how many pairs each gives, and at least one.
+func (s pairSource) count() int {
+	if s.values != nil {
+		n := 0
+		for _, vs := range s.values {
+			n += len(vs)
+		}
+		return max(n, 1)
+	}
+	return strings.Count(s.raw, "&") + 1
+}
+
 // each calls fn for every pair, in order for a raw string and in key order
 // for values. A malformed raw string is a *Problem (400).
 func (s pairSource) each(fn func(k, v string)) error {
@@ -219,10 +231,16 @@ func (b *structBinder) pairs(dst reflect.Value, src pairSource, in string, errs 
 		}
 		fv := fieldByIndex(dst, f.index)
 		if f.list {
-			// Grow the list in place and decode into its new element.
+			// Grow the list in place and decode into its new element;
+			// the first time, room for as many values as the source has
+			// (a few: one allocation, not one per doubling).
 			n := fv.Len()
 			if n == fv.Cap() {
-				fv.Grow(1)
+				grow := 1
+				if n == 0 {
+					grow = min(src.count(), 16)
+				}
+				fv.Grow(grow)
 			}
 			fv.SetLen(n + 1)
 			if err := f.dec(fv.Index(n), v); err != nil {
