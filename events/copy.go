@@ -13,6 +13,19 @@ import (
 // to several receivers; the attribute values themselves (a source's URL, a
 // time) are immutable and shared.
 func Copy(e event.Event) event.Event {
+	out := CopyAttributes(e)
+	if e.DataEncoded != nil {
+		out.DataEncoded = bytes.Clone(e.DataEncoded)
+	}
+	return out
+}
+
+// CopyAttributes is Copy sharing the data's bytes: what a queue hands each
+// delivery of an event it holds (a copy nobody else writes to). A receiver
+// can change its copy's attributes, extensions and data (SetData replaces
+// the bytes) without another seeing it; it must not write into the bytes
+// Data returns, which the SDK hands out as they are.
+func CopyAttributes(e event.Event) event.Event {
 	ec, ok := e.Context.(*event.EventContextV1)
 	if !ok {
 		return e.Clone()
@@ -26,10 +39,7 @@ func Copy(e event.Event) event.Event {
 			}
 		}
 	}
-	out := event.Event{Context: &c, DataBase64: e.DataBase64}
-	if e.DataEncoded != nil {
-		out.DataEncoded = bytes.Clone(e.DataEncoded)
-	}
+	out := event.Event{Context: &c, DataEncoded: e.DataEncoded, DataBase64: e.DataBase64}
 	if e.FieldErrors != nil {
 		out.FieldErrors = maps.Clone(e.FieldErrors)
 	}

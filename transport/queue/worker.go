@@ -32,9 +32,8 @@ type Config struct {
 	BackoffMax        time.Duration // the longest retry delay
 	ShutdownTimeout   time.Duration // how long shutdown waits for handlers
 	FIFO              bool          // groups in order
+	BatchFill         time.Duration // how long a receiver waits for busy handlers to free a batch's slots
 	Log               *slog.Logger
-
-	batchFill time.Duration // how long a receiver waits for a full batch of slots
 }
 
 // Configure returns the configuration the options make from the defaults
@@ -42,8 +41,7 @@ type Config struct {
 // mapping) reads the options given to it with it.
 func Configure(opts ...Option) Config {
 	c := Config{Concurrency: 10, BatchSize: 10, VisibilityTimeout: 30 * time.Second, WaitTime: 20 * time.Second,
-		BackoffBase: time.Second, BackoffMax: 15 * time.Minute, ShutdownTimeout: 30 * time.Second, Log: slog.Default(),
-		batchFill: batchFill}
+		BackoffBase: time.Second, BackoffMax: 15 * time.Minute, ShutdownTimeout: 30 * time.Second, Log: slog.Default()}
 	for _, opt := range opts {
 		opt(&c)
 	}
@@ -63,6 +61,18 @@ func WithReceivers(n int) Option { return func(o *Config) { o.Receivers = max(1,
 // WithBatchSize sets how many messages a receive asks for (1 to 10,
 // default 10).
 func WithBatchSize(n int) Option { return func(o *Config) { o.BatchSize = min(max(1, n), 10) } }
+
+// WithBatchFill sets how long a receiver whose handlers are busy waits for
+// them to free the slots of a full batch before it receives (default 0:
+// it asks for the slots free). Where a receive is a request (SQS: paid
+// for, and a round trip), a few milliseconds make fewer, fuller receives;
+// the SQS consumer waits DefaultSQSBatchFill unless told otherwise.
+func WithBatchFill(d time.Duration) Option { return func(o *Config) { o.BatchFill = max(d, 0) } }
+
+// DefaultSQSBatchFill is the SQS consumer's BatchFill: on LocalStack, with
+// four receivers of ten and handlers that take no time, receives asking for
+// the slots free averaged 7.2 messages; with it, 9.9.
+const DefaultSQSBatchFill = 5 * time.Millisecond
 
 // WithVisibilityTimeout sets how long a received message stays hidden
 // (default 30s); a handler running longer gets it extended.
@@ -243,14 +253,10 @@ func (w *Worker) HandleBatch(ctx context.Context, ds []Delivery, h events.Handle
 	close(r.done)
 }
 
-// batchFill is how long a receiver waits for handlers to free the slots
-// of a full batch.
-const batchFill = 5 * time.Millisecond
-
-// fillSlots takes more slots, up to a batch, for at most batchFill; it
+// fillSlots takes more slots, up to a batch, for at most BatchFill; it
 // returns how many the receiver holds.
 func (r *run) fillSlots(ctx context.Context, n int) int {
-	t := time.NewTimer(r.w.o.batchFill)
+	t := time.NewTimer(r.w.o.BatchFill)
 	defer t.Stop()
 	for n < min(r.w.o.BatchSize, cap(r.slots)) {
 		select {
@@ -286,7 +292,7 @@ func (r *run) receive(ctx context.Context) {
 				break more
 			}
 		}
-		if n < min(o.BatchSize, cap(r.slots)) {
+		if n < min(o.BatchSize, cap(r.slots)) && o.BatchFill > 0 {
 			// The handlers are busy: give them a moment to free a full
 			// batch of slots, so that a receive asks for a full batch
 			// (fewer, fuller receives: on SQS each is a request paid

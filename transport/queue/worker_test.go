@@ -61,7 +61,7 @@ func TestReceiverAsksForFullBatches(t *testing.T) {
 	w := New(q, decode, "test", WithConcurrency(10), WithBatchSize(10), WithReceivers(1), WithWaitTime(10*time.Millisecond),
 		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 		// Long enough for a loaded machine; the wait ends as the slots free.
-		func(c *Config) { c.batchFill = time.Second })
+		WithBatchFill(time.Second))
 	var handled sync.WaitGroup
 	handled.Add(q.total)
 	release := make(chan struct{})

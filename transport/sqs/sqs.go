@@ -287,8 +287,11 @@ func dedupID(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Consumer returns a worker of the queue (FIFO queues get FIFO handling).
+// Consumer returns a worker of the queue (FIFO queues get FIFO handling;
+// its receivers wait up to queue.DefaultSQSBatchFill for full batches).
 func (q *Queue) Consumer(opts ...queue.Option) *queue.Worker {
+	// Each receive is a request: wait a moment for a full batch.
+	opts = append([]queue.Option{queue.WithBatchFill(queue.DefaultSQSBatchFill)}, opts...)
 	if q.fifo {
 		opts = append([]queue.Option{queue.WithFIFO()}, opts...)
 	}
