@@ -455,6 +455,10 @@ type Builder struct {
 	// asked remembers what keep said of the first paths asked about.
 	asked     []keepAnswer
 	askedRoom [16]keepAnswer
+	// mask is Mask's answer for the paths at maskFor.
+	maskFor *string
+	maskLen int
+	mask    uint64
 }
 
 // add appends v at path; a path's first value comes from the chunk.
@@ -518,6 +522,30 @@ func (b *Builder) keeps(path string) bool {
 	}
 	return kept
 }
+
+// Mask asks the filter about each of paths (at most 64) and returns the
+// answers as bits, bit i for paths[i]: a caller that adds the same fields
+// to every event of a batch (an envelope's) asks once, then adds what is
+// kept with the Put methods. The answer for the last paths asked about is
+// remembered: paths should be a caller's fixed list.
+func (b *Builder) Mask(paths []string) uint64 {
+	if len(paths) > 0 && b.maskFor == &paths[0] && b.maskLen == len(paths) {
+		return b.mask
+	}
+	var m uint64
+	for i, p := range paths[:min(len(paths), 64)] {
+		if b.keep(p) {
+			m |= 1 << i
+		}
+	}
+	if len(paths) > 0 {
+		b.maskFor, b.maskLen, b.mask = &paths[0], len(paths), m
+	}
+	return m
+}
+
+// PutString adds a string field the caller knows the filter keeps (Mask).
+func (b *Builder) PutString(path, s string) { b.add(path, value{kind: kindString, s: s}) }
 
 // keepAnswer is what a builder's filter said of a path.
 type keepAnswer struct {

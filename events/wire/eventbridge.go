@@ -255,34 +255,78 @@ func (env *Envelope) FlattenFor(e event.Event, keep func(path string) bool) (*pa
 	return b.Event(), nil
 }
 
+// envelopePath numbers the paths of an envelope FlattenInto always adds.
+type envelopePath uint
+
+const (
+	pathVersion envelopePath = iota
+	pathID
+	pathDetailType
+	pathSource
+	pathAccount
+	pathTime
+	pathRegion
+	pathResources
+	pathSpecVersion
+	pathDetailID
+	pathDetailSource
+	pathDetailTypeAttr
+	pathSubject
+	pathDataContentType
+	pathDataSchema
+	pathDetailTime
+)
+
+// envelopePaths are the paths of an envelopePath, in its order.
+var envelopePaths = [...]string{"version", "id", "detail-type", "source", "account", "time", "region", "resources",
+	"detail.specversion", "detail.id", "detail.source", "detail.type", "detail.subject", "detail.datacontenttype",
+	"detail.dataschema", "detail.time"}
+
 // FlattenInto is FlattenFor into b, a builder a caller reuses (Reset) for
 // the events of a batch.
 func (env *Envelope) FlattenInto(b *pattern.Builder, e event.Event) error {
-	b.String("version", env.Version)
-	b.String("id", env.ID)
-	b.String("detail-type", env.DetailType)
-	b.String("source", env.Source)
-	b.String("account", env.Account)
-	if b.Keeps("time") {
-		b.String("time", env.Time.UTC().Format(time.RFC3339))
+	// The envelope's own paths: asked about once for the builder.
+	m := b.Mask(envelopePaths[:])
+	put := func(p envelopePath, s string) {
+		if m&(1<<p) != 0 {
+			b.PutString(envelopePaths[p], s)
+		}
 	}
-	b.String("region", env.Region)
-	b.Strings("resources", env.Resources)
-	b.String("detail.specversion", e.SpecVersion())
-	b.String("detail.id", e.ID())
-	b.String("detail.source", env.Source)
-	b.String("detail.type", e.Type())
-	if s := e.Subject(); s != "" {
-		b.String("detail.subject", s)
+	put(pathVersion, env.Version)
+	put(pathID, env.ID)
+	put(pathDetailType, env.DetailType)
+	put(pathSource, env.Source)
+	put(pathAccount, env.Account)
+	if m&(1<<pathTime) != 0 {
+		b.PutString("time", env.Time.UTC().Format(time.RFC3339))
 	}
-	if s := e.DataContentType(); s != "" {
-		b.String("detail.datacontenttype", s)
+	put(pathRegion, env.Region)
+	if m&(1<<pathResources) != 0 {
+		b.Strings("resources", env.Resources)
 	}
-	if s := e.DataSchema(); s != "" {
-		b.String("detail.dataschema", s)
+	put(pathSpecVersion, e.SpecVersion())
+	put(pathDetailID, e.ID())
+	put(pathDetailSource, env.Source)
+	put(pathDetailTypeAttr, e.Type())
+	if m&(1<<pathSubject) != 0 {
+		if s := e.Subject(); s != "" {
+			b.PutString("detail.subject", s)
+		}
 	}
-	if t := e.Time(); !t.IsZero() && b.Keeps("detail.time") {
-		b.String("detail.time", types.FormatTime(t))
+	if m&(1<<pathDataContentType) != 0 {
+		if s := e.DataContentType(); s != "" {
+			b.PutString("detail.datacontenttype", s)
+		}
+	}
+	if m&(1<<pathDataSchema) != 0 {
+		if s := e.DataSchema(); s != "" {
+			b.PutString("detail.dataschema", s)
+		}
+	}
+	if m&(1<<pathDetailTime) != 0 {
+		if t := e.Time(); !t.IsZero() {
+			b.PutString("detail.time", types.FormatTime(t))
+		}
 	}
 	for k, v := range e.Extensions() {
 		switch v := v.(type) {

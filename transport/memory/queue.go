@@ -74,6 +74,7 @@ type Queue struct {
 	seq         uint64
 	handles     uint64
 	ready       []*message // standard queues: visible messages, oldest first
+	taken       []*message // what take returns, reused under the lock
 	groups      map[string]*group
 	readyGroups []*group // FIFO: groups with visible messages and none in flight
 	inflight    map[string]*message
@@ -336,14 +337,17 @@ func (q *Queue) land(m *message) {
 }
 
 // take removes up to max visible messages, oldest first (FIFO: whole groups
-// in order, one group at a time).
+// in order, one group at a time), into a slice it reuses: read it before
+// the next take, under the lock.
 func (q *Queue) take(max int) []*message {
-	var out []*message
+	clear(q.taken)
+	out := q.taken[:0]
 	if !q.fifo {
 		n := min(max, len(q.ready))
 		out = append(out, q.ready[:n]...)
 		clear(q.ready[:n])
 		q.ready = q.ready[n:]
+		q.taken = out
 		return out
 	}
 	for len(out) < max && len(q.readyGroups) > 0 {
@@ -355,6 +359,7 @@ func (q *Queue) take(max int) []*message {
 		q.readyGroups = q.readyGroups[1:]
 		g.queued = false
 	}
+	q.taken = out
 	return out
 }
 
@@ -388,8 +393,14 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 					redrive = append(redrive, m)
 					continue
 				}
-				q.handles++
-				m.handle = q.numbered('#', q.handles)
+				// A receipt handle names one receive: the message's id
+				// the first time (no string to make), then a new one.
+				if m.received == 1 {
+					m.handle = m.id
+				} else {
+					q.handles++
+					m.handle = q.numbered('#', q.handles)
+				}
 				m.visible = now.Add(visibility)
 				q.inflight[m.handle] = m
 				heap.Push(&q.expiry, m)
