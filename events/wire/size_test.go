@@ -155,3 +155,16 @@ func TestCopy(t *testing.T) {
 		}
 	}
 }
+
+// The envelope's source is what the SDK writes, without making it again
+// when the source is a plain relative path.
+func TestEnvelopeSource(t *testing.T) {
+	for _, src := range []string{"cws/bench", "myapp.orders", "/a/b", "a:b", "a:b/c", "./x", "https://example.com/orders?x=1#f",
+		"urn:example:1", "a b", "a%20b", "café", "//host/p", "*", "mailto:x@example.com", "a/b:c", "?q"} {
+		e := event.New()
+		e.SetSource(src)
+		if got, want := wire.EnvelopeHeader(e, "", "", nil).Source, e.Source(); got != want {
+			t.Errorf("source %q: envelope %q, the SDK %q", src, got, want)
+		}
+	}
+}

@@ -100,13 +100,15 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 	var sends map[*Queue][]Outgoing
 	var buf [8]string
 	builder := pattern.NewBuilder(b.matcher.Uses)
+	// The batch's events, copied, and their envelopes are one allocation.
+	lazies := make([]lazyEnvelope, len(evs))
 	for i := range evs {
 		e := &evs[i]
 		if err := wire.CheckData(*e); err != nil {
 			return err
 		}
-		// The event, its envelope and what writes them are one allocation.
-		lazy := &lazyEnvelope{ev: events.Copy(*e)}
+		lazy := &lazies[i]
+		lazy.ev = events.Copy(*e)
 		ce := &lazy.ev
 		lazy.env = wire.EnvelopeHeader(*ce, b.account, b.region, nil)
 		env := &lazy.env

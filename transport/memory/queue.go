@@ -88,7 +88,6 @@ type message struct {
 	body     string
 	ev       *event.Event
 	envelope *lazyEnvelope // writes body from ev when it is needed; nil: ev's structured encoding
-	own      event.Event   // ev, when the queue's Publish made it
 	attrs    map[string]string
 	group    string
 	seq      uint64
@@ -152,17 +151,6 @@ type Outgoing struct {
 	// envelope), and bound is then an upper bound of its size.
 	envelope *lazyEnvelope
 	bound    int
-	// own is the event when the queue's Publish made it (a copy of the
-	// publisher's): the message keeps it in itself, one allocation less.
-	own event.Event
-}
-
-// event is the event m carries, or nil.
-func (m *Outgoing) event() *event.Event {
-	if m.Event == nil && m.own.Context != nil {
-		return &m.own
-	}
-	return m.Event
 }
 
 // bodyBound returns an upper bound of the size of the body m's event
@@ -171,7 +159,7 @@ func (m *Outgoing) bodyBound() int {
 	if m.envelope != nil {
 		return m.bound
 	}
-	return wire.EncodedSizeBound(*m.event())
+	return wire.EncodedSizeBound(*m.Event)
 }
 
 // writeBody writes the body of m from its event.
@@ -179,7 +167,7 @@ func (m *Outgoing) writeBody() string {
 	if m.envelope != nil {
 		return m.envelope.encode()
 	}
-	return structuredBody(m.event())
+	return structuredBody(m.Event)
 }
 
 // structuredBody is the structured encoding of e.
@@ -193,7 +181,7 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 	for i := range msgs {
 		m := &msgs[i]
 		n := len(m.Body)
-		if m.event() != nil && m.Body == "" {
+		if m.Event != nil && m.Body == "" {
 			n = m.bodyBound()
 			if n > q.maxSize*9/10 {
 				// Near the limit the bound is not enough: write the body.
@@ -240,10 +228,6 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			attrs: m.Attributes, group: m.GroupID, seq: q.seq, index: -1, sentAt: now}
 		if m.Body == "" {
 			msg.envelope = m.envelope
-		}
-		if m.Event == nil && m.own.Context != nil {
-			msg.own = m.own
-			msg.ev = &msg.own
 		}
 		ids[i] = msg.id
 		q.makeVisible(msg)
@@ -671,11 +655,14 @@ func (q *Queue) Stats() Stats {
 // is the message group and its source and id the deduplication id.
 func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
 	msgs := make([]Outgoing, len(evs))
+	copies := make([]event.Event, len(evs))
 	for i, e := range evs {
 		if err := wire.CheckData(e); err != nil {
 			return err
 		}
-		msgs[i] = Outgoing{own: events.Copy(e)}
+		// The batch's copies are one allocation.
+		copies[i] = events.Copy(e)
+		msgs[i] = Outgoing{Event: &copies[i]}
 		if q.fifo {
 			msgs[i].GroupID, msgs[i].DedupID = events.Group(e), events.Key(e)
 		}
