@@ -131,7 +131,7 @@ func decodeHTTPBinary(header http.Header, body io.Reader) (event.Event, error) {
 	if err := finishBinary(e, e.DataEncoded); err != nil {
 		return *e, err
 	}
-	return *e, Validate(*e)
+	return *e, validateDecoded(*e)
 }
 
 // decodeHeaderValue decodes the value of the ce-* header of attribute name

@@ -9,8 +9,10 @@ import (
 	"io"
 	"mime"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -262,23 +264,8 @@ func checkRequired(has func(name string) bool) error {
 // call it; what only the wire shows (an empty subject, a null, a JSON type)
 // they check before.
 func Validate(e event.Event) error {
-	if e.Context == nil {
-		return ruleErr(RuleRequired, "the required attribute specversion is missing")
-	}
-	if v := e.SpecVersion(); v != event.CloudEventsVersionV1 {
-		return ruleErr(RuleSpecVersion, "specversion is %s: this runtime reads CloudEvents 1.0", quoteShort(v))
-	}
-	if err := e.Validate(); err != nil {
-		var verr event.ValidationError
-		if errors.As(err, &verr) {
-			// The first attribute in the order of the specification.
-			for _, name := range [...]string{"id", "source", "type", "datacontenttype", "dataschema", "subject", "time"} {
-				if aerr, ok := verr[name]; ok {
-					return &RuleError{Rule: sdkRule(name), Detail: fmt.Sprintf("attribute %s: %v", name, aerr)}
-				}
-			}
-		}
-		return fmt.Errorf("not a valid CloudEvent: %w", err)
+	if err := validateDecoded(e); err != nil {
+		return err
 	}
 	// What a native EventBridge event gives (Envelope.Event) reaches here
 	// unchecked; a decoded event was checked on the wire.
@@ -298,6 +285,31 @@ func Validate(e event.Event) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// validateDecoded is Validate for an event a decoder made after checking
+// its attributes' values on the wire: the specversion and the SDK's
+// validation.
+func validateDecoded(e event.Event) error {
+	if e.Context == nil {
+		return ruleErr(RuleRequired, "the required attribute specversion is missing")
+	}
+	if v := e.SpecVersion(); v != event.CloudEventsVersionV1 {
+		return ruleErr(RuleSpecVersion, "specversion is %s: this runtime reads CloudEvents 1.0", quoteShort(v))
+	}
+	if err := e.Validate(); err != nil {
+		var verr event.ValidationError
+		if errors.As(err, &verr) {
+			// The first attribute in the order of the specification.
+			for _, name := range [...]string{"id", "source", "type", "datacontenttype", "dataschema", "subject", "time"} {
+				if aerr, ok := verr[name]; ok {
+					return &RuleError{Rule: sdkRule(name), Detail: fmt.Sprintf("attribute %s: %v", name, aerr)}
+				}
+			}
+		}
+		return fmt.Errorf("not a valid CloudEvent: %w", err)
 	}
 	return nil
 }
@@ -336,34 +348,38 @@ func DecodeStructured(data []byte) (event.Event, error) {
 	if err := e.UnmarshalJSON(cleaned); err != nil {
 		return e, fmt.Errorf("decoding the event: %w", err)
 	}
-	return e, Validate(e)
+	return e, validateDecoded(e)
 }
 
 // checkStructured checks the rules of the JSON format on the event's JSON
 // and returns it without its null attributes (the SDK would refuse some).
 func checkStructured(data []byte) ([]byte, error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true))
+	r := structuredReaders.Get().(*structuredReader)
+	defer structuredReaders.Put(r)
+	r.rd.Reset(data)
+	defer r.rd.Reset(nil)
+	dec := r.dec
+	dec.Reset(r.rd, jsontext.AllowDuplicateNames(true))
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		if err == nil {
 			err = fmt.Errorf("it is %s", kindOf(tok.Kind()))
 		}
 		return nil, ruleErr(RuleJSONObject, "a structured event is a JSON object: %v", err)
 	}
-	seen := make(map[string]bool, 12)
+	var seen attributesSeen
 	var nulls []string
 	var contentType *string
 	var dataKind valueKind
 	hasData, hasBase64 := false, false
 	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+		raw, err := dec.ReadValue()
 		if err != nil {
 			return nil, ruleErr(RuleJSONObject, "the event is not valid JSON: %v", err)
 		}
-		name := tok.String()
-		if seen[name] {
+		name := attributeName(raw)
+		if !seen.add(name) {
 			return nil, ruleErr(RuleDuplicate, "attribute %s appears twice", quoteShort(name))
 		}
-		seen[name] = true
 		kind := kindOf(dec.PeekKind())
 		switch name {
 		case "data":
@@ -404,7 +420,7 @@ func checkStructured(data []byte) ([]byte, error) {
 		switch {
 		case kind == kindNull:
 			nulls = append(nulls, name)
-			delete(seen, name)
+			seen.remove(name)
 		case name == "datacontenttype":
 			contentType = &s
 		}
@@ -417,7 +433,7 @@ func checkStructured(data []byte) ([]byte, error) {
 	} else if !errors.Is(err, io.EOF) {
 		return nil, ruleErr(RuleJSONObject, "the event is followed by something else than JSON: %v", err)
 	}
-	if err := checkRequired(func(name string) bool { return seen[name] }); err != nil {
+	if err := checkRequired(seen.has); err != nil {
 		return nil, err
 	}
 	if hasData && hasBase64 {
@@ -431,6 +447,86 @@ func checkStructured(data []byte) ([]byte, error) {
 		return data, nil
 	}
 	return withoutMembers(data, nulls)
+}
+
+// structuredReader is a decoder and the reader it reads, reused by
+// checkStructured: every message of a queue is checked.
+type structuredReader struct {
+	rd  *bytes.Reader
+	dec *jsontext.Decoder
+}
+
+var structuredReaders = sync.Pool{New: func() any {
+	rd := bytes.NewReader(nil)
+	return &structuredReader{rd: rd, dec: jsontext.NewDecoder(rd)}
+}}
+
+// coreNames are the attributes and members of the JSON format a structured
+// event has; attributeName gives their names without making a string.
+var coreNames = [...]string{"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time",
+	"data", "data_base64"}
+
+// attributeName is the member name raw (a JSON string) holds: one of
+// coreNames as it is, another made.
+func attributeName(raw jsontext.Value) string {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		for _, n := range coreNames {
+			if string(raw[1:len(raw)-1]) == n {
+				return n
+			}
+		}
+	}
+	name, _ := jsontext.AppendUnquote(nil, raw) // the decoder checked it
+	return string(name)
+}
+
+// attributesSeen is the set of the attributes an event has: the core ones
+// as bits, extensions in a list (an event has a few).
+type attributesSeen struct {
+	core       uint16
+	extensions []string
+}
+
+func coreIndex(name string) int {
+	for i, n := range coreNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// add adds name and reports whether it was not there.
+func (s *attributesSeen) add(name string) bool {
+	if i := coreIndex(name); i >= 0 {
+		if s.core&(1<<i) != 0 {
+			return false
+		}
+		s.core |= 1 << i
+		return true
+	}
+	if slices.Contains(s.extensions, name) {
+		return false
+	}
+	s.extensions = append(s.extensions, name)
+	return true
+}
+
+func (s *attributesSeen) remove(name string) {
+	if i := coreIndex(name); i >= 0 {
+		s.core &^= 1 << i
+		return
+	}
+	if i := slices.Index(s.extensions, name); i >= 0 {
+		s.extensions = slices.Delete(s.extensions, i, i+1)
+	}
+}
+
+func (s *attributesSeen) has(name string) bool {
+	if i := coreIndex(name); i >= 0 {
+		return s.core&(1<<i) != 0
+	}
+	return slices.Contains(s.extensions, name)
 }
 
 // kindOf is the kind of a JSON value from its first token's kind.

@@ -139,7 +139,7 @@ func decodeBinary(body string, attrs map[string]string) (event.Event, error) {
 	}
 	err := finishBinary(&e, []byte(body))
 	if err == nil {
-		err = Validate(e)
+		err = validateDecoded(e)
 	}
 	if err != nil {
 		return e, events.Permanent(fmt.Errorf("the binary-mode message is not a valid CloudEvent: %w", err))
