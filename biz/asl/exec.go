@@ -304,16 +304,47 @@ func (r *runner) machine(ctx context.Context, m *Machine, input any) (any, error
 }
 
 // contextObject is the context object of a state.
-func (r *runner) contextObject(s *State, entered time.Time, retry int, item map[string]any) map[string]any {
-	c := map[string]any{
-		"Execution":    r.exec.executionContext,
-		"State":        map[string]any{"EnteredTime": entered.Format(time.RFC3339Nano), "Name": s.Name, "RetryCount": int64(retry)},
-		"StateMachine": map[string]any{"Id": r.exec.StateMachineARN, "Name": r.smName},
+func (r *runner) contextObject(s *State, entered time.Time, retry int, item map[string]any) *contextObject {
+	return &contextObject{r: r, s: s, entered: entered, retry: retry, item: item}
+}
+
+// contextObject is a state's context object ($$), made when a path asks
+// for it: most states never do, and making it was a third of the
+// engine's allocations.
+type contextObject struct {
+	r       *runner
+	s       *State
+	entered time.Time
+	retry   int
+	item    map[string]any // the Map state's item, or nil
+	task    map[string]any // the Task state's, or nil
+	made    map[string]any
+}
+
+// value returns the context object, made the first time.
+func (c *contextObject) value() map[string]any {
+	if c.made == nil {
+		c.made = map[string]any{
+			"Execution":    c.r.exec.executionContext,
+			"State":        map[string]any{"EnteredTime": c.entered.Format(time.RFC3339Nano), "Name": c.s.Name, "RetryCount": int64(c.retry)},
+			"StateMachine": map[string]any{"Id": c.r.exec.StateMachineARN, "Name": c.r.smName},
+		}
+		if c.item != nil {
+			c.made["Map"] = map[string]any{"Item": c.item}
+		}
+		if c.task != nil {
+			c.made["Task"] = c.task
+		}
 	}
-	if item != nil {
-		c["Map"] = map[string]any{"Item": item}
+	return c.made
+}
+
+// setTask sets the Task state's part of the context object.
+func (c *contextObject) setTask(task map[string]any) {
+	c.task = task
+	if c.made != nil {
+		c.made["Task"] = task
 	}
-	return c
 }
 
 // state runs one state and returns its output and the next state ("" at
@@ -369,7 +400,7 @@ func (r *runner) state(ctx context.Context, s *State, input any) (any, string, e
 	return out, next, nil
 }
 
-func (r *runner) pass(s *State, input, effective any, ctxObj map[string]any) (any, error) {
+func (r *runner) pass(s *State, input, effective any, ctxObj *contextObject) (any, error) {
 	result := effective
 	if s.Parameters != nil {
 		v, err := applyTemplate(s.Parameters, effective, ctxObj)
@@ -386,7 +417,7 @@ func (r *runner) pass(s *State, input, effective any, ctxObj map[string]any) (an
 
 // finishResult applies ResultPath (onto the state's raw input) and
 // OutputPath.
-func (r *runner) finishResult(s *State, input, result any, ctxObj map[string]any) (any, error) {
+func (r *runner) finishResult(s *State, input, result any, ctxObj *contextObject) (any, error) {
 	combined := input
 	if p, ok := s.ResultPath.or("$"); ok {
 		v, err := setResult(input, p, result)
@@ -398,7 +429,7 @@ func (r *runner) finishResult(s *State, input, result any, ctxObj map[string]any
 	return outputPath(s, combined, ctxObj)
 }
 
-func outputPath(s *State, v any, ctxObj map[string]any) (any, error) {
+func outputPath(s *State, v any, ctxObj *contextObject) (any, error) {
 	p, ok := s.OutputPath.or("$")
 	if !ok {
 		return map[string]any{}, nil
@@ -409,7 +440,7 @@ func outputPath(s *State, v any, ctxObj map[string]any) (any, error) {
 	return mustLookup(p, v, ctxObj, "OutputPath")
 }
 
-func (r *runner) choose(s *State, effective any, ctxObj map[string]any) (string, error) {
+func (r *runner) choose(s *State, effective any, ctxObj *contextObject) (string, error) {
 	for _, rule := range s.Choices {
 		ok, err := rule.match(effective, ctxObj)
 		if err != nil {
@@ -425,7 +456,7 @@ func (r *runner) choose(s *State, effective any, ctxObj map[string]any) (string,
 	return "", Errorf(ErrNoChoiceMatched, "No Matches! in state %s", s.Name)
 }
 
-func (r *runner) wait(ctx context.Context, s *State, effective any, ctxObj map[string]any) error {
+func (r *runner) wait(ctx context.Context, s *State, effective any, ctxObj *contextObject) error {
 	var d time.Duration
 	switch {
 	case s.Seconds != nil:
@@ -465,7 +496,7 @@ func (r *runner) wait(ctx context.Context, s *State, effective any, ctxObj map[s
 	return nil
 }
 
-func (r *runner) fail(s *State, input any, ctxObj map[string]any) error {
+func (r *runner) fail(s *State, input any, ctxObj *contextObject) error {
 	e := &Error{Name: s.Error, Cause: s.Cause}
 	dyn := func(p string) (string, error) {
 		var v any
@@ -587,7 +618,7 @@ func (r *runner) matches(list []string, name string) bool {
 }
 
 // attempt runs a Task, Parallel or Map state once.
-func (r *runner) attempt(ctx context.Context, s *State, effective any, ctxObj map[string]any, retry int) (any, error) {
+func (r *runner) attempt(ctx context.Context, s *State, effective any, ctxObj *contextObject, retry int) (any, error) {
 	switch s.Type {
 	case TypeTask:
 		return r.task(ctx, s, effective, ctxObj, retry)
@@ -597,9 +628,9 @@ func (r *runner) attempt(ctx context.Context, s *State, effective any, ctxObj ma
 	return r.mapState(ctx, s, effective, ctxObj)
 }
 
-func (r *runner) task(ctx context.Context, s *State, effective any, ctxObj map[string]any, retry int) (any, error) {
+func (r *runner) task(ctx context.Context, s *State, effective any, ctxObj *contextObject, retry int) (any, error) {
 	token, _ := fnUUID(nil)
-	ctxObj["Task"] = map[string]any{"Token": token}
+	ctxObj.setTask(map[string]any{"Token": token})
 	params := effective
 	if s.Parameters != nil {
 		v, err := applyTemplate(s.Parameters, effective, ctxObj)
@@ -642,7 +673,7 @@ func (r *runner) task(ctx context.Context, s *State, effective any, ctxObj map[s
 	return out, nil
 }
 
-func (r *runner) parallel(ctx context.Context, s *State, effective any, ctxObj map[string]any) (any, error) {
+func (r *runner) parallel(ctx context.Context, s *State, effective any, ctxObj *contextObject) (any, error) {
 	in := effective
 	if s.Parameters != nil {
 		v, err := applyTemplate(s.Parameters, effective, ctxObj)
@@ -696,7 +727,7 @@ func firstError(errs []error, parent context.Context) error {
 // defaultMapConcurrency bounds a Map whose MaxConcurrency is 0.
 const defaultMapConcurrency = 40
 
-func (r *runner) mapState(ctx context.Context, s *State, effective any, ctxObj map[string]any) (any, error) {
+func (r *runner) mapState(ctx context.Context, s *State, effective any, ctxObj *contextObject) (any, error) {
 	itemsPath, _ := s.ItemsPath.or("$")
 	v, err := mustLookup(itemsPath, effective, ctxObj, "ItemsPath")
 	if err != nil {

@@ -72,6 +72,9 @@ func lookup(s string, input, ctxObj any) (v any, found bool, err error) {
 	data := input
 	if p.context {
 		data = ctxObj
+		if c, ok := ctxObj.(*contextObject); ok {
+			data = c.value()
+		}
 	}
 	got := p.expr.Get(data)
 	if !p.definite {
