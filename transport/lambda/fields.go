@@ -169,8 +169,9 @@ func eachMember(dec *jsontext.Decoder, member func(*jsontext.Decoder) error) err
 }
 
 // readMembers reads an object of strings (lists of strings when lists) or
-// null into a map, names interned by names. A null value is a name without
-// values (nil); null in a list is "". The last of duplicate names wins.
+// null into a map, names interned by names. A null string is "" (as
+// decoding into map[string]string made it); a null list is a name without
+// values (nil), null in a list "". The last of duplicate names wins.
 // The values are unquoted into one buffer made one string: a few
 // allocations for the whole object.
 func readMembers(dec *jsontext.Decoder, lists bool, names *interner) (map[string][]string, error) {
@@ -217,16 +218,17 @@ func readMembers(dec *jsontext.Decoder, lists bool, names *interner) (map[string
 			return nil
 		}
 		switch k := dec.PeekKind(); {
+		case !lists:
+			// null is "", as decoding into map[string]string made it.
+			if err := value(); err != nil {
+				return nil, err
+			}
+			m.count = 1
 		case k == 'n':
 			if _, err := dec.ReadToken(); err != nil {
 				return nil, err
 			}
 			m.count = -1
-		case !lists:
-			if err := value(); err != nil {
-				return nil, err
-			}
-			m.count = 1
 		case k != '[':
 			return nil, errNotLists
 		default:

@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"net/http"
+	"net/url"
 	"reflect"
 	"testing"
 
@@ -49,7 +50,9 @@ func reference(t *testing.T, data []byte, lists, header bool) (map[string][]stri
 		}
 		return out, nil, ok
 	}
-	var m map[string]*string
+	// The door decoded headers and queryStringParameters into
+	// map[string]string: a null value was "".
+	var m map[string]string
 	if err := jsonv2.Unmarshal(data, &m, decodeOptions); err != nil {
 		return nil, err, true
 	}
@@ -58,13 +61,34 @@ func reference(t *testing.T, data []byte, lists, header bool) (map[string][]stri
 	}
 	out := map[string][]string{}
 	for k, v := range m {
-		if v == nil {
-			out[check(k)] = nil
-			continue
-		}
-		out[check(k)] = []string{*v}
+		out[check(k)] = []string{v}
 	}
 	return out, nil, ok
+}
+
+// TestNullStringValue: a null value in headers or queryStringParameters is
+// the empty string, as decoding them into map[string]string made it (a
+// query parameter present, empty), not a name without values; a null in
+// the multi-value forms is a name without values, as before.
+func TestNullStringValue(t *testing.T) {
+	payload := []byte(`{"headers":{"X-A":null,"b":"1"},"queryStringParameters":{"q":null}}`)
+	var e event
+	if err := jsonv2.Unmarshal(payload, &e, decodeOptions); err != nil {
+		t.Fatal(err)
+	}
+	if h, want := e.Headers.header(payload), (http.Header{"X-A": {""}, "B": {"1"}}); !reflect.DeepEqual(h, want) {
+		t.Errorf("headers: %q, want %q", h, want)
+	}
+	if q, want := e.QueryStringParameters.query(payload), (url.Values{"q": {""}}); !reflect.DeepEqual(q, want) {
+		t.Errorf("query: %q, want %q", q, want)
+	}
+	var lists listsQuery
+	if err := jsonv2.Unmarshal([]byte(`{"q":null,"r":[null]}`), &lists, decodeOptions); err != nil {
+		t.Fatal(err)
+	}
+	if want := (listsQuery{"q": nil, "r": {""}}); !reflect.DeepEqual(lists, want) {
+		t.Errorf("multi-value query: %q, want %q", lists, want)
+	}
 }
 
 // FuzzFieldObjects: the headers and query parameters read straight from
