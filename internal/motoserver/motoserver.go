@@ -4,7 +4,6 @@
 package motoserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"time"
+
+	"github.com/coworks-go/cws/internal/testutil"
 )
 
 // EnvBinary names the moto_server binary (make sets it to the one in its
@@ -47,7 +47,7 @@ type Server struct {
 	// Endpoint is its base URL, for every AWS service it serves.
 	Endpoint string
 	cmd      *exec.Cmd
-	logs     *syncBuffer
+	logs     *testutil.SyncBuffer
 }
 
 // Start starts a moto server; Stop stops it.
@@ -62,7 +62,7 @@ func Start(ctx context.Context) (*Server, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &syncBuffer{}}
+	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &testutil.SyncBuffer{}}
 	s.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	dieWithParent(s.cmd)
@@ -94,22 +94,3 @@ func (s *Server) Stop() {
 
 // Logs is what the server printed.
 func (s *Server) Logs() string { return s.logs.String() }
-
-// syncBuffer is a bytes.Buffer written by the server's output copiers and
-// read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
