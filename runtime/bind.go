@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf16"
@@ -131,6 +132,11 @@ type structBinder struct {
 	byFold map[string]*field
 	// jsonOptions decode a JSON body into typ.
 	jsonOptions jsonv2.Options
+	// quoted: typ reaches a field with the ",string" option, which
+	// go-json-experiment's v1 semantics parse as a Go number ("+1", ".5",
+	// "NaN" taken) where encoding/json takes only a JSON number: its body
+	// is decoded by encoding/json.
+	quoted bool
 }
 
 func newStructBinder(t reflect.Type) (*structBinder, error) {
@@ -138,6 +144,7 @@ func newStructBinder(t reflect.Type) (*structBinder, error) {
 	if reaches(t, numberType, map[reflect.Type]bool{}) {
 		b.jsonOptions = bodyNumberOptions
 	}
+	b.quoted = hasStringOption(t, map[reflect.Type]bool{})
 	if err := b.addFields(t, nil); err != nil {
 		return nil, err
 	}
@@ -275,6 +282,17 @@ func (b *structBinder) json(dst reflect.Value, body []byte, errs *[]ParamError) 
 		*errs = append(*errs, nullBody)
 		return nil
 	}
+	if b.quoted {
+		if err := checkJSONText(body); err != nil {
+			return err
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(dst.Addr().Interface()); err != nil {
+			return jsonBindError(err, errs)
+		}
+		return checkJSONEnd(dec)
+	}
 	if err := jsonv2.Unmarshal(body, dst.Addr().Interface(), b.jsonOptions); err != nil {
 		// The text is checked only when the decoder refused something:
 		// what it refuses for invalid UTF-8 or a lone surrogate is said
@@ -324,6 +342,32 @@ func unmarshalNumber(dec *jsontext.Decoder, n *json.Number) error {
 	}
 	field := strings.ReplaceAll(strings.TrimPrefix(string(dec.StackPointer()), "/"), "/", ".")
 	return &jsonv1.UnmarshalTypeError{Value: v.Kind().String(), Type: numberType, Field: field}
+}
+
+// hasStringOption reports whether a value of type t can hold a struct
+// field whose json tag has the ",string" option.
+func hasStringOption(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return hasStringOption(t.Elem(), seen)
+	case reflect.Map:
+		return hasStringOption(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if _, opts, _ := strings.Cut(f.Tag.Get("json"), ","); slices.Contains(strings.Split(opts, ","), "string") {
+				return true
+			}
+			if hasStringOption(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // reaches reports whether a value of type t can hold a value of type

@@ -31,7 +31,6 @@ type everyKind struct {
 	Any     any               `json:"any"`
 	Num     json.Number       `json:"num"`
 	Bytes   []byte            `json:"bytes"`
-	Quoted  int               `json:"quoted,string"`
 	Addr    netip.Addr        `json:"addr"`
 	Pair    [2]int            `json:"pair"`
 	Custom  customJSON        `json:"custom"`
@@ -131,7 +130,13 @@ func checkBinding(t *testing.T, body []byte) {
 
 func bindBoth(t *testing.T, body []byte) (got, want bodyVerdict) {
 	t.Helper()
-	b, err := newStructBinder(reflect.TypeFor[everyKind]())
+	return bindBothAs(t, reflect.TypeFor[everyKind](), body)
+}
+
+// bindBothAs is bindBoth into a struct of type typ.
+func bindBothAs(t *testing.T, typ reflect.Type, body []byte) (got, want bodyVerdict) {
+	t.Helper()
+	b, err := newStructBinder(typ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,12 +177,12 @@ func sameVerdict(got, want bodyVerdict) bool {
 var bodySeeds = []string{
 	`{}`, `{"e":1,"flag":true,"ids":[1,2],"n":-3,"i8":-128,"u8":255,"ratio":1.5e3,"f32":0.1,"name":"a","when":"2024-01-01T00:00:00Z",` +
 		`"raw":{"x": [1, 2]},"nested":{"a":1,"b":"c"},"labels":{"k":"v"},"by_int":{"7":"seven"},"any":[1,"x",{"y":null}],` +
-		`"num":12.50,"bytes":"aGk=","quoted":"42","addr":"10.0.0.1","pair":[1,2],"custom":"yes","omitted":"o","Plain":"p"}`,
+		`"num":12.50,"bytes":"aGk=","addr":"10.0.0.1","pair":[1,2],"custom":"yes","omitted":"o","Plain":"p"}`,
 	`{"FLAG":true,"Ids":[3],"plain":"case"}`, `{"n":1,"n":2}`, `{"n":1,"N":2}`, `{"unknown":1}`, `{"Skip":"x"}`, `{"-":"x"}`,
 	`{"n":"1"}`, `{"n":1.5}`, `{"n":1e400}`, `{"i8":128}`, `{"u8":-1}`, `{"ids":{}}`, `{"ids":[1,"2"]}`, `{"name":null}`,
 	`{"when":"yesterday"}`, `{"nested":[]}`, `{"nested":{"a":"x"}}`, `{"nested":{"c":1}}`, `{"labels":{"k":1}}`,
 	`{"by_int":{"x":"y"}}`, `{"num":"12"}`, `{"num":"x"}`, `{"num":true}`, `{"num":null}`, `{"bytes":"%%%"}`,
-	`{"quoted":42}`, `{"quoted":"x"}`, `{"addr":"nope"}`, `{"pair":[1,2,3]}`, `{"pair":[1]}`, `{"custom":"maybe"}`,
+	`{"addr":"nope"}`, `{"pair":[1,2,3]}`, `{"pair":[1]}`, `{"custom":"maybe"}`,
 	`{"custom":true}`, `[1]`, `"s"`, `1`, `true`, `null`, ` null `, `{`, `{"n":1} x`, `{"n":1}{}`, `{"n":1}  `, `{"n":}`,
 	`{"name":"\ud800"}`, `{"name":"\ud83d\ude00"}`, "{\"name\":\"\xff\"}", `{"name":"a\u0000b"}`, `{"raw":"\udc00"}`,
 	`{"n":1,"unknown":{"deep":[1,2,3]}}`, `{"unknown":1,"n":"x"}`, `{"n":"x","unknown":1}`, `{"e":"x"}`, `{"any":1e400}`,
@@ -188,6 +193,9 @@ var bodySeeds = []string{
 // encoding/json's Decoder bound, and refuses what it refused, with the same
 // status and naming the same parameters.
 func TestBodyDecoderAnswersAsEncodingJSON(t *testing.T) {
+	if b, err := newStructBinder(reflect.TypeFor[everyKind]()); err != nil || b.quoted {
+		t.Fatalf("everyKind must bind through the JSON v2 decoder (no \",string\" field): %v", err)
+	}
 	for _, body := range bodySeeds {
 		checkBinding(t, []byte(body))
 	}
@@ -205,4 +213,35 @@ func FuzzBodyDecoderAnswersAsEncodingJSON(f *testing.F) {
 		}
 		checkBinding(t, []byte(body))
 	})
+}
+
+// quotedKinds holds fields with the ",string" option, which
+// go-json-experiment's v1 semantics parse as Go numbers (+1, .5, NaN, Inf
+// taken) where encoding/json refuses anything but a JSON number.
+type quotedKinds struct {
+	N     int      `json:"n,string"`
+	U     uint     `json:"u,string"`
+	F     float64  `json:"f,string"`
+	P     *int     `json:"p,string"`
+	B     bool     `json:"b,string"`
+	S     string   `json:"s,string"`
+	Inner []quoted `json:"inner"`
+}
+
+type quoted struct {
+	F float32 `json:"f,string"`
+}
+
+// TestQuotedAnswersAsEncodingJSON: a struct with ",string" fields binds
+// as encoding/json binds it (it binds through encoding/json).
+func TestQuotedAnswersAsEncodingJSON(t *testing.T) {
+	for _, body := range []string{`{"n":"1","u":"2","f":"1.5","p":"3","b":"true","s":"\"x\""}`, `{"n":1}`, `{"n":"x"}`, `{"n":"+1"}`, `{"n":" 1"}`,
+		`{"n":"null"}`, `{"u":"+1"}`, `{"f":"+1"}`, `{"f":".5"}`, `{"f":"NaN"}`, `{"f":"Infinity"}`, `{"f":"-Inf"}`, `{"f":"1e400"}`,
+		`{"p":"+1"}`, `{"p":"null"}`, `{"p":null}`, `{"b":"x"}`, `{"s":"x"}`, `{"inner":[{"f":"+1"}]}`, `{"inner":[{"f":"2"}]}`,
+		`{"n":"1","x":1}`, `{"n":"1"} x`} {
+		got, want := bindBothAs(t, reflect.TypeFor[quotedKinds](), []byte(body))
+		if !sameVerdict(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", body, got, want)
+		}
+	}
 }
