@@ -7,30 +7,31 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 )
 
-// Copy returns a copy of e that shares nothing e's setters could change:
-// its context, extensions and data are copied. It is what event.Clone does,
-// in a few allocations, for the in-memory transports that hand one event
-// to several receivers; the attribute values themselves (a source's URL, a
-// time) are immutable and shared.
+// Copy returns a copy of e that shares nothing e's setters could change,
+// nor its data's bytes: its context, extensions and data are copied, so
+// that a receiver that writes into Data() changes its copy only. It is what
+// event.Clone does, in one or two allocations, for the in-memory transports
+// that hand one event to several receivers; the attribute values themselves
+// (a source's URL, a time) are immutable and shared.
 func Copy(e event.Event) event.Event {
-	out := CopyAttributes(e)
-	if e.DataEncoded != nil {
-		out.DataEncoded = bytes.Clone(e.DataEncoded)
-	}
-	return out
-}
-
-// CopyAttributes is Copy sharing the data's bytes: what a queue hands each
-// delivery of an event it holds (a copy nobody else writes to). A receiver
-// can change its copy's attributes, extensions and data (SetData replaces
-// the bytes) without another seeing it; it must not write into the bytes
-// Data returns, which the SDK hands out as they are.
-func CopyAttributes(e event.Event) event.Event {
 	ec, ok := e.Context.(*event.EventContextV1)
 	if !ok {
 		return e.Clone()
 	}
-	c := *ec
+	var c *event.EventContextV1
+	var data []byte
+	if n := len(e.DataEncoded); n > 0 && n <= smallData {
+		// Small data lives beside the context: one allocation.
+		cd := &contextAndData{context: *ec}
+		c, data = &cd.context, cd.data[:n:n]
+		copy(data, e.DataEncoded)
+	} else {
+		c = new(event.EventContextV1)
+		*c = *ec
+		if e.DataEncoded != nil {
+			data = bytes.Clone(e.DataEncoded)
+		}
+	}
 	if ec.Extensions != nil {
 		c.Extensions = maps.Clone(ec.Extensions)
 		for k, v := range c.Extensions {
@@ -39,9 +40,18 @@ func CopyAttributes(e event.Event) event.Event {
 			}
 		}
 	}
-	out := event.Event{Context: &c, DataEncoded: e.DataEncoded, DataBase64: e.DataBase64}
+	out := event.Event{Context: c, DataEncoded: data, DataBase64: e.DataBase64}
 	if e.FieldErrors != nil {
 		out.FieldErrors = maps.Clone(e.FieldErrors)
 	}
 	return out
+}
+
+// smallData is the most data Copy keeps beside the event's context.
+const smallData = 128
+
+// contextAndData is a copied context and its event's small data.
+type contextAndData struct {
+	context event.EventContextV1
+	data    [smallData]byte
 }

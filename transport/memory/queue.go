@@ -683,9 +683,7 @@ func (q *Queue) Consumer(opts ...queue.Option) *queue.Worker {
 // the message carries, or else wire.DecodeSQS of its body.
 func Decode(d queue.Delivery) (event.Event, error) {
 	if d.Event != nil {
-		// The queue's own copy, which nobody writes into: its data is
-		// shared, its attributes copied.
-		return events.CopyAttributes(*d.Event), nil
+		return events.Copy(*d.Event), nil
 	}
 	return queue.DecodeSQS(d)
 }
