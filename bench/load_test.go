@@ -256,9 +256,13 @@ func serve(t *testing.T, h http.Handler, cwsServer bool) string {
 
 // handWrittenServer is the floor of the load test: the benchmarked GET and
 // the JSON POST written by hand on http.ServeMux and encoding/json, with
-// the checks of the input that cws makes (sameInputChecks), or without
+// the checks of the input that cws makes (sameInputChecks): the body's
+// JSON, and its arrival bounded as cws bounds it (a minute from the
+// handler's start, lifted once the body is read, so that a slow client
+// cannot hold the handler and a long handler is not cut off); or without
 // them: the bare floor, which takes a body with invalid UTF-8 (changed
-// without a word), unknown fields or data after the JSON value.
+// without a word), unknown fields or data after the JSON value, as slowly
+// as it comes.
 func handWrittenServer() http.Handler { return handWrittenServerChecking(true) }
 
 // handWrittenServerChecking is handWrittenServer, with sameInputChecks or
@@ -275,9 +279,16 @@ func handWrittenServerChecking(sameInputChecks bool) http.Handler {
 		var in Item
 		body := io.Reader(http.MaxBytesReader(w, r.Body, runtime.DefaultMaxBodyBytes))
 		if sameInputChecks {
+			// A writer without a connection (the in-process benchmark's)
+			// has no deadline to set, as for cws.
+			rc := http.NewResponseController(w)
+			bounded := rc.SetReadDeadline(time.Now().Add(time.Minute)) == nil
+			b, err := io.ReadAll(body)
+			if bounded {
+				_ = rc.SetReadDeadline(time.Time{})
+			}
 			// What cws refuses of a JSON body: invalid UTF-8, null, unknown
 			// fields, data after the value.
-			b, err := io.ReadAll(body)
 			if err != nil || !utf8.Valid(b) || string(bytes.TrimSpace(b)) == "null" {
 				http.Error(w, "not an item", http.StatusBadRequest)
 				return
