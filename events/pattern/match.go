@@ -8,9 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/coworks-go/cws/internal/jsonpool"
 )
 
 // kind is the JSON type of an event value.
@@ -585,29 +586,15 @@ func (b *Builder) Strings(path string, ss []string) {
 	}
 }
 
-// reader is a decoder and the reader it reads, reused by JSON.
-type reader struct {
-	rd  *bytes.Reader
-	dec *jsontext.Decoder
-}
-
-var readers = sync.Pool{New: func() any {
-	rd := bytes.NewReader(nil)
-	return &reader{rd: rd, dec: jsontext.NewDecoder(rd)}
-}}
-
 // JSON adds the JSON value raw at path; an invalid value is an error, but
 // one the filter leaves out entirely is not read.
 func (b *Builder) JSON(path string, raw []byte) error {
 	if !b.keeps(path) {
 		return nil
 	}
-	r := readers.Get().(*reader)
-	defer readers.Put(r)
-	r.rd.Reset(raw)
-	defer r.rd.Reset(nil)
-	dec := r.dec
-	dec.Reset(r.rd, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	l := jsonpool.Get(raw, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	defer l.Release()
+	dec := l.Decoder
 	f := flattener{dec: dec, e: b.e, arrays: b.arrays, keep: b.keep}
 	if err := f.value(path, nil); err != nil {
 		return err

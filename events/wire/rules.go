@@ -12,12 +12,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/coworks-go/cws/internal/jsonpool"
 )
 
 // The rules of CloudEvents 1.0.2 (the core specification and the JSON event
@@ -354,12 +355,9 @@ func DecodeStructured(data []byte) (event.Event, error) {
 // checkStructured checks the rules of the JSON format on the event's JSON
 // and returns it without its null attributes (the SDK would refuse some).
 func checkStructured(data []byte) ([]byte, error) {
-	r := structuredReaders.Get().(*structuredReader)
-	defer structuredReaders.Put(r)
-	r.rd.Reset(data)
-	defer r.rd.Reset(nil)
-	dec := r.dec
-	dec.Reset(r.rd, jsontext.AllowDuplicateNames(true))
+	l := jsonpool.Get(data, jsontext.AllowDuplicateNames(true))
+	defer l.Release()
+	dec := l.Decoder
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		if err == nil {
 			err = fmt.Errorf("it is %s", kindOf(tok.Kind()))
@@ -448,18 +446,6 @@ func checkStructured(data []byte) ([]byte, error) {
 	}
 	return withoutMembers(data, nulls)
 }
-
-// structuredReader is a decoder and the reader it reads, reused by
-// checkStructured: every message of a queue is checked.
-type structuredReader struct {
-	rd  *bytes.Reader
-	dec *jsontext.Decoder
-}
-
-var structuredReaders = sync.Pool{New: func() any {
-	rd := bytes.NewReader(nil)
-	return &structuredReader{rd: rd, dec: jsontext.NewDecoder(rd)}
-}}
 
 // coreNames are the attributes and members of the JSON format a structured
 // event has; attributeName gives their names without making a string.
