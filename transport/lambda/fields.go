@@ -43,17 +43,27 @@ type lazyStrings struct {
 func (l *lazyStrings) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*l = lazyStrings{}
 	start := dec.InputOffset()
-	if dec.PeekKind() == 'n' {
-		_, err := dec.ReadToken()
+	tok, err := dec.ReadToken()
+	switch {
+	case err != nil:
 		return err
+	case tok.Kind() == 'n':
+		return nil
+	case tok.Kind() != '{':
+		return errNotObject
 	}
-	if err := eachMember(dec, func(*jsontext.Decoder) error {
-		switch dec.PeekKind() {
-		case '"', 'n':
-			return dec.SkipValue()
+	for dec.PeekKind() != '}' {
+		if _, err := dec.ReadToken(); err != nil { // the name
+			return err
 		}
-		return errNotStrings
-	}); err != nil {
+		if k := dec.PeekKind(); k != '"' && k != 'n' {
+			return errNotStrings
+		}
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil { // '}'
 		return err
 	}
 	l.start, l.end = start, dec.InputOffset()
@@ -138,34 +148,6 @@ func (q *listsQuery) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	m, err := readMembers(dec, true, queryNames)
 	*q = listsQuery(m)
 	return err
-}
-
-// eachMember reads an object (or null, when member is not called), calling
-// member with the decoder at each member's value, after its name.
-func eachMember(dec *jsontext.Decoder, member func(*jsontext.Decoder) error) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	switch tok.Kind() {
-	case 'n':
-		return nil
-	case '{':
-	default:
-		return errNotObject
-	}
-	for {
-		if dec.PeekKind() == '}' {
-			_, err := dec.ReadToken()
-			return err
-		}
-		if _, err := dec.ReadToken(); err != nil { // the name
-			return err
-		}
-		if err := member(dec); err != nil {
-			return err
-		}
-	}
 }
 
 // readMembers reads an object of strings (lists of strings when lists) or
