@@ -141,10 +141,16 @@ type structBinder struct {
 
 func newStructBinder(t reflect.Type) (*structBinder, error) {
 	b := &structBinder{typ: t, byName: map[string]*field{}, byFold: map[string]*field{}, jsonOptions: bodyOptions}
-	if reaches(t, numberType, map[reflect.Type]bool{}) {
+	if reaches(t, func(t reflect.Type, _ *reflect.StructField) bool { return t == numberType }) {
 		b.jsonOptions = bodyNumberOptions
 	}
-	b.quoted = hasStringOption(t, map[reflect.Type]bool{})
+	b.quoted = reaches(t, func(_ reflect.Type, f *reflect.StructField) bool {
+		if f == nil {
+			return false
+		}
+		_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		return slices.Contains(strings.Split(opts, ","), "string")
+	})
 	if err := b.addFields(t, nil); err != nil {
 		return nil, err
 	}
@@ -283,15 +289,7 @@ func (b *structBinder) json(dst reflect.Value, body []byte, errs *[]ParamError) 
 		return nil
 	}
 	if b.quoted {
-		if err := checkJSONText(body); err != nil {
-			return err
-		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(dst.Addr().Interface()); err != nil {
-			return jsonBindError(err, errs)
-		}
-		return checkJSONEnd(dec)
+		return decodeWithEncodingJSON(dst, body, errs)
 	}
 	if err := jsonv2.Unmarshal(body, dst.Addr().Interface(), b.jsonOptions); err != nil {
 		// The text is checked only when the decoder refused something:
@@ -344,55 +342,50 @@ func unmarshalNumber(dec *jsontext.Decoder, n *json.Number) error {
 	return &jsonv1.UnmarshalTypeError{Value: v.Kind().String(), Type: numberType, Field: field}
 }
 
-// hasStringOption reports whether a value of type t can hold a struct
-// field whose json tag has the ",string" option.
-func hasStringOption(t reflect.Type, seen map[reflect.Type]bool) bool {
-	if seen[t] {
-		return false
-	}
-	seen[t] = true
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		return hasStringOption(t.Elem(), seen)
-	case reflect.Map:
-		return hasStringOption(t.Elem(), seen)
-	case reflect.Struct:
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if _, opts, _ := strings.Cut(f.Tag.Get("json"), ","); slices.Contains(strings.Split(opts, ","), "string") {
-				return true
-			}
-			if hasStringOption(f.Type, seen) {
-				return true
+// reaches reports whether match holds for t or for a type a value of t
+// can hold (with the struct field that holds it, or nil).
+func reaches(t reflect.Type, match func(t reflect.Type, f *reflect.StructField) bool) bool {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type, f *reflect.StructField) bool
+	walk = func(t reflect.Type, f *reflect.StructField) bool {
+		if match(t, f) {
+			return true
+		}
+		if seen[t] {
+			return false
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			return walk(t.Elem(), nil)
+		case reflect.Map:
+			return walk(t.Key(), nil) || walk(t.Elem(), nil)
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if f := t.Field(i); walk(f.Type, &f) {
+					return true
+				}
 			}
 		}
+		return false
 	}
-	return false
+	return walk(t, nil)
 }
 
-// reaches reports whether a value of type t can hold a value of type
-// target.
-func reaches(t, target reflect.Type, seen map[reflect.Type]bool) bool {
-	if t == target {
-		return true
+// decodeWithEncodingJSON binds a JSON body with encoding/json's Decoder,
+// as the binder did before go-json-experiment: what a struct with a
+// ",string" field takes, and the reference the tests hold the faster
+// decoder to.
+func decodeWithEncodingJSON(dst reflect.Value, body []byte, errs *[]ParamError) error {
+	if err := checkJSONText(body); err != nil {
+		return err
 	}
-	if seen[t] {
-		return false
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst.Addr().Interface()); err != nil {
+		return jsonBindError(err, errs)
 	}
-	seen[t] = true
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		return reaches(t.Elem(), target, seen)
-	case reflect.Map:
-		return reaches(t.Key(), target, seen) || reaches(t.Elem(), target, seen)
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if reaches(t.Field(i).Type, target, seen) {
-				return true
-			}
-		}
-	}
-	return false
+	return checkJSONEnd(dec)
 }
 
 func (b *structBinder) files(dst reflect.Value, files map[string][]*multipart.FileHeader, errs *[]ParamError) {

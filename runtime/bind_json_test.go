@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -66,22 +65,11 @@ func (c *customJSON) UnmarshalJSON(b []byte) error {
 // bindWithEncodingJSON is how the binder decoded a JSON body before it used
 // the JSON v2 decoder: the reference it must keep answering as.
 func bindWithEncodingJSON(dst reflect.Value, body []byte, errs *[]ParamError) error {
-	if err := checkJSONText(body); err != nil {
-		return err
-	}
 	if isJSONNull(body) {
 		*errs = append(*errs, nullBody)
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst.Addr().Interface()); err != nil {
-		return jsonBindError(err, errs)
-	}
-	if _, err := dec.Token(); err == nil || err.Error() != "EOF" {
-		return BadRequest("malformed JSON body: data after the JSON value")
-	}
-	return nil
+	return decodeWithEncodingJSON(dst, body, errs)
 }
 
 // bodyVerdict is what binding a body came to: the value bound, or the
