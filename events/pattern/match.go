@@ -453,9 +453,6 @@ type Builder struct {
 	event  Event
 	fields [4]eventField
 	values [4]value
-	// asked remembers what keep said of the first paths asked about.
-	asked     []keepAnswer
-	askedRoom [16]keepAnswer
 	// mask is Mask's answer for the paths at maskFor.
 	maskFor *string
 	maskLen int
@@ -487,7 +484,6 @@ func NewBuilder(keep func(path string) bool) *Builder {
 	}
 	b.event.fields = b.fields[:0]
 	b.chunk = b.values[:0]
-	b.asked = b.askedRoom[:0]
 	b.e = &b.event
 	return b
 }
@@ -505,24 +501,7 @@ func (b *Builder) Reset() {
 
 // Keeps reports whether the builder keeps path: a caller may skip working
 // out a value it would leave out.
-func (b *Builder) Keeps(path string) bool { return b.keeps(path) }
-
-// keeps asks keep about path once: the builder remembers the answers for
-// the first paths it is asked about (an envelope's own, asked again for
-// every event of a batch), and a look along them costs less than the
-// filter's.
-func (b *Builder) keeps(path string) bool {
-	for i := range b.asked {
-		if b.asked[i].path == path {
-			return b.asked[i].kept
-		}
-	}
-	kept := b.keep(path)
-	if len(b.asked) < cap(b.asked) {
-		b.asked = append(b.asked, keepAnswer{path, kept})
-	}
-	return kept
-}
+func (b *Builder) Keeps(path string) bool { return b.keep(path) }
 
 // Mask asks the filter about each of paths (at most 64) and returns the
 // answers as bits, bit i for paths[i]: a caller that adds the same fields
@@ -548,36 +527,30 @@ func (b *Builder) Mask(paths []string) uint64 {
 // PutString adds a string field the caller knows the filter keeps (Mask).
 func (b *Builder) PutString(path, s string) { b.add(path, value{kind: kindString, s: s}) }
 
-// keepAnswer is what a builder's filter said of a path.
-type keepAnswer struct {
-	path string
-	kept bool
-}
-
 // String adds a string field.
 func (b *Builder) String(path, s string) {
-	if b.keeps(path) {
+	if b.keep(path) {
 		b.add(path, value{kind: kindString, s: s})
 	}
 }
 
 // Number adds a number field.
 func (b *Builder) Number(path string, f float64) {
-	if b.keeps(path) {
+	if b.keep(path) {
 		b.add(path, value{kind: kindNumber, f: f})
 	}
 }
 
 // Bool adds a boolean field.
 func (b *Builder) Bool(path string, v bool) {
-	if b.keeps(path) {
+	if b.keep(path) {
 		b.add(path, value{kind: kindBool, b: v})
 	}
 }
 
 // Strings adds an array of strings.
 func (b *Builder) Strings(path string, ss []string) {
-	if !b.keeps(path) {
+	if !b.keep(path) {
 		return
 	}
 	b.arrays++
@@ -589,7 +562,7 @@ func (b *Builder) Strings(path string, ss []string) {
 // JSON adds the JSON value raw at path; an invalid value is an error, but
 // one the filter leaves out entirely is not read.
 func (b *Builder) JSON(path string, raw []byte) error {
-	if !b.keeps(path) {
+	if !b.keep(path) {
 		return nil
 	}
 	l := jsonpool.Get(raw, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
