@@ -253,12 +253,12 @@ func (w *Worker) HandleBatch(ctx context.Context, ds []Delivery, h events.Handle
 	close(r.done)
 }
 
-// fillSlots takes more slots, up to a batch, for at most BatchFill; it
+// fillSlots takes more slots, up to full, for at most BatchFill; it
 // returns how many the receiver holds.
-func (r *run) fillSlots(ctx context.Context, n int) int {
+func (r *run) fillSlots(ctx context.Context, n, full int) int {
 	t := time.NewTimer(r.w.o.BatchFill)
 	defer t.Stop()
-	for n < min(r.w.o.BatchSize, cap(r.slots)) {
+	for n < full {
 		select {
 		case r.slots <- struct{}{}:
 			n++
@@ -292,12 +292,12 @@ func (r *run) receive(ctx context.Context) {
 				break more
 			}
 		}
-		if n < min(o.BatchSize, cap(r.slots)) && o.BatchFill > 0 {
+		if full := min(o.BatchSize, cap(r.slots)); n < full && o.BatchFill > 0 {
 			// The handlers are busy: give them a moment to free a full
 			// batch of slots, so that a receive asks for a full batch
 			// (fewer, fuller receives: on SQS each is a request paid
 			// for and, on LocalStack, CPU taken from the rest).
-			n = r.fillSlots(ctx, n)
+			n = r.fillSlots(ctx, n, full)
 		}
 		ds, err := r.w.q.Receive(ctx, n, o.WaitTime, o.VisibilityTimeout)
 		for range n - len(ds) {
