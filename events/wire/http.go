@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -169,34 +170,15 @@ func decodeHeaderValue(name, v string) (string, error) {
 	if strings.IndexByte(v, '%') < 0 {
 		return v, nil
 	}
-	out := make([]byte, 0, len(v))
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c != '%' {
-			out = append(out, c)
-			continue
-		}
-		if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
-			return "", ruleErr(RuleHeaderValue, "header ce-%s: a %% not followed by two hexadecimal digits in %s", name, quoteShort(v))
-		}
-		out = append(out, unhex(v[i+1])<<4|unhex(v[i+2]))
-		i += 2
+	// url.PathUnescape is one round of percent-decoding, '+' left as it is.
+	out, err := url.PathUnescape(v)
+	if err != nil {
+		return "", ruleErr(RuleHeaderValue, "header ce-%s: a %% not followed by two hexadecimal digits in %s", name, quoteShort(v))
 	}
-	if !utf8.Valid(out) {
+	if !utf8.ValidString(out) {
 		return "", ruleErr(RuleHeaderValue, "header ce-%s: %s percent-decodes to bytes that are not UTF-8", name, quoteShort(v))
 	}
-	return string(out), nil
-}
-
-// unhex is the value of a hexadecimal digit.
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
+	return out, nil
 }
 
 // headerAttribute is the attribute a ce-* header carries: header names are
