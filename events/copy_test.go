@@ -17,7 +17,8 @@ func TestCopies(t *testing.T) {
 	orig.SetSource("test")
 	orig.SetType("t")
 	orig.SetExtension("tag", "a")
-	for _, data := range []string{`{"n":1}`, `{"n":"` + strings.Repeat("x", 200) + `"}`} {
+	// Data of each size Copy keeps apart: beside the context (two sizes) and on its own.
+	for _, data := range []string{`{"n":1}`, `{"n":"` + strings.Repeat("x", 80) + `"}`, `{"n":"` + strings.Repeat("x", 200) + `"}`} {
 		if err := orig.SetData(event.ApplicationJSON, []byte(data)); err != nil {
 			t.Fatal(err)
 		}

@@ -90,12 +90,17 @@ func isJSONMedia(contentType string) bool {
 		return true
 	}
 	mt, _, _ := strings.Cut(contentType, ";")
-	switch strings.ToLower(strings.TrimSpace(mt)) {
-	case "application/json", "text/json", "application/cloudevents+json", "application/cloudevents-batch+json":
-		return true
+	mt = strings.TrimSpace(mt)
+	for _, json := range jsonMedia {
+		if strings.EqualFold(mt, json) {
+			return true
+		}
 	}
 	return false
 }
+
+// jsonMedia are the media types the sdk writes as JSON.
+var jsonMedia = [...]string{"application/json", "text/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
 
 // CheckData checks that the data of an event whose content type is JSON is
 // valid JSON: the structured encoding writes such data as it is, and a

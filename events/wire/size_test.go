@@ -131,9 +131,19 @@ func TestCheckData(t *testing.T) {
 	if _, err := wire.EncodeSQS(e); err == nil {
 		t.Error("EncodeSQS wrote invalid JSON data")
 	}
-	e.SetDataContentType("text/plain")
-	if err := wire.CheckData(e); err != nil {
-		t.Errorf("text data: %v", err)
+	// The sdk writes these media types as JSON, whatever their case, spaces
+	// and parameters; any other as a string.
+	for _, ct := range []string{"TEXT/JSON", " Application/CloudEvents+JSON ; charset=utf-8", "application/cloudevents-batch+json"} {
+		e.SetDataContentType(ct)
+		if err := wire.CheckData(e); err == nil {
+			t.Errorf("invalid JSON data as %q: no error", ct)
+		}
+	}
+	for _, ct := range []string{"text/plain", "application/jsonx", "application/problem+json"} {
+		e.SetDataContentType(ct)
+		if err := wire.CheckData(e); err != nil {
+			t.Errorf("data as %q: %v", ct, err)
+		}
 	}
 }
 
