@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -24,6 +25,7 @@ type Bus struct {
 	account string
 	region  string
 	matcher *pattern.Matcher
+	uses    func(path string) bool // matcher.Uses, made once
 
 	mu    sync.RWMutex
 	rules map[string]rule
@@ -46,6 +48,7 @@ func WithAccount(account, region string) BusOption {
 // NewBus returns a bus without rules.
 func NewBus(name string, opts ...BusOption) *Bus {
 	b := &Bus{name: name, account: "000000000000", region: "us-east-1", matcher: pattern.NewMatcher(), rules: map[string]rule{}}
+	b.uses = b.matcher.Uses
 	for _, opt := range opts {
 		opt(b)
 	}
@@ -96,10 +99,15 @@ func (b *Bus) Rules() [][2]string {
 // only when a queue needs it. Every event is checked before any is
 // delivered; each target queue gets its events in one send.
 func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
-	var order []*Queue
-	var sends map[*Queue][]Outgoing
+	// A batch for one target is the common case: its messages start on
+	// the stack (Send does not keep the slice); the other targets' are
+	// made as they come.
+	var firstTo *Queue
+	var firstBuf [10]Outgoing
+	first := firstBuf[:0]
+	var others []send
 	var buf [8]string
-	builder := pattern.NewBuilder(b.matcher.Uses)
+	builder := pattern.NewBuilder(b.uses)
 	// The batch's events, copied, and their envelopes are one allocation.
 	lazies := make([]lazyEnvelope, len(evs))
 	for i := range evs {
@@ -140,29 +148,43 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 			// Each rule delivers to its targets, as EventBridge's do: two
 			// rules with the same target deliver the event twice.
 			for _, q := range b.rules[name].targets {
-				if sends == nil {
-					sends = make(map[*Queue][]Outgoing, 1)
-				}
-				if _, ok := sends[q]; !ok {
-					order = append(order, q)
-					sends[q] = make([]Outgoing, 0, len(evs))
-				}
 				o := out
 				if q.fifo {
 					o.DedupID = lazy.id()
 				}
-				sends[q] = append(sends[q], o)
+				if firstTo == nil || firstTo == q {
+					firstTo = q
+					first = append(first, o)
+					continue
+				}
+				t := slices.IndexFunc(others, func(s send) bool { return s.to == q })
+				if t < 0 {
+					t = len(others)
+					others = append(others, send{to: q, msgs: make([]Outgoing, 0, len(evs))})
+				}
+				others[t].msgs = append(others[t].msgs, o)
 			}
 		}
 		b.mu.RUnlock()
 	}
 	// Nothing is sent before every event is checked.
-	for _, q := range order {
-		if _, err := q.Send(ctx, sends[q]...); err != nil {
-			return fmt.Errorf("bus %s to queue %s: %w", b.name, q.Name(), err)
+	if firstTo != nil {
+		if err := firstTo.send(first, nil); err != nil {
+			return fmt.Errorf("bus %s to queue %s: %w", b.name, firstTo.Name(), err)
+		}
+	}
+	for _, s := range others {
+		if err := s.to.send(s.msgs, nil); err != nil {
+			return fmt.Errorf("bus %s to queue %s: %w", b.name, s.to.Name(), err)
 		}
 	}
 	return nil
+}
+
+// send is what Publish sends a target queue.
+type send struct {
+	to   *Queue
+	msgs []Outgoing
 }
 
 // lazyEnvelope is the EventBridge envelope of an event put on the bus; its

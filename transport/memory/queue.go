@@ -178,6 +178,15 @@ func structuredBody(e *event.Event) string {
 
 // Send enqueues messages and returns their ids (empty for a FIFO duplicate).
 func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
+	ids := make([]string, len(msgs))
+	if err := q.send(msgs, ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// send enqueues messages and writes their ids into ids, when not nil.
+func (q *Queue) send(msgs []Outgoing, ids []string) error {
 	for i := range msgs {
 		m := &msgs[i]
 		n := len(m.Body)
@@ -193,24 +202,23 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			n += len(k) + len(v)
 		}
 		if n > q.maxSize {
-			return nil, fmt.Errorf("%w: a message of %d bytes, over queue %s's limit of %d", events.ErrTooLarge, n, q.name, q.maxSize)
+			return fmt.Errorf("%w: a message of %d bytes, over queue %s's limit of %d", events.ErrTooLarge, n, q.name, q.maxSize)
 		}
 		if q.fifo && m.GroupID == "" {
-			return nil, fmt.Errorf("queue %s is FIFO: a message needs a group id", q.name)
+			return fmt.Errorf("queue %s is FIFO: a message needs a group id", q.name)
 		}
 		if q.fifo && m.DedupID == "" && m.Body == "" {
-			return nil, fmt.Errorf("queue %s is FIFO: a message carrying an event needs a deduplication id", q.name)
+			return fmt.Errorf("queue %s is FIFO: a message carrying an event needs a deduplication id", q.name)
 		}
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.capacity > 0 {
 		if n := q.depth(); n+len(msgs) > q.capacity {
-			return nil, fmt.Errorf("%w: queue %s holds %d messages, its capacity is %d", ErrFull, q.name, n, q.capacity)
+			return fmt.Errorf("%w: queue %s holds %d messages, its capacity is %d", ErrFull, q.name, n, q.capacity)
 		}
 	}
 	now := q.now()
-	ids := make([]string, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
 		if q.fifo {
@@ -229,7 +237,9 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 		if m.Body == "" {
 			msg.envelope = m.envelope
 		}
-		ids[i] = msg.id
+		if ids != nil {
+			ids[i] = msg.id
+		}
 		q.makeVisible(msg)
 		q.sent++
 	}
@@ -241,7 +251,7 @@ func (q *Queue) Send(_ context.Context, msgs ...Outgoing) ([]string, error) {
 			}
 		}
 	}
-	return ids, nil
+	return nil
 }
 
 // numbered returns the queue's name, sep and n, in one allocation.
@@ -352,10 +362,10 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 	if visibility <= 0 {
 		visibility = q.visibility
 	}
-	deadline := q.now().Add(wait)
+	now := q.now()
+	deadline := now.Add(wait)
 	for {
 		q.mu.Lock()
-		now := q.now()
 		next := q.expire(now)
 		var out []queue.Delivery
 		var redrive []*message
@@ -397,14 +407,17 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 		for _, m := range redrive {
 			q.redrive(m, "")
 		}
-		if len(out) > 0 || !q.now().Before(deadline) {
+		if len(out) > 0 {
 			return out, nil
+		}
+		if now = q.now(); !now.Before(deadline) {
+			return nil, nil
 		}
 		wake := deadline
 		if !next.IsZero() && next.Before(wake) {
 			wake = next
 		}
-		t := time.NewTimer(max64(wake.Sub(q.now()), 0))
+		t := time.NewTimer(max64(wake.Sub(now), 0))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -413,6 +426,7 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 		case <-t.C:
 		}
 		t.Stop()
+		now = q.now()
 	}
 }
 
@@ -654,7 +668,14 @@ func (q *Queue) Stats() Stats {
 // of it), as if in structured mode; on a FIFO queue its cwsgroup extension
 // is the message group and its source and id the deduplication id.
 func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
-	msgs := make([]Outgoing, len(evs))
+	// A batch of up to 10 (SQS's) has its messages on the stack: send
+	// keeps none.
+	var buf [10]Outgoing
+	msgs := buf[:0]
+	if len(evs) > len(buf) {
+		msgs = make([]Outgoing, 0, len(evs))
+	}
+	msgs = msgs[:len(evs)]
 	copies := make([]event.Event, len(evs))
 	for i, e := range evs {
 		if err := wire.CheckData(e); err != nil {
@@ -667,8 +688,7 @@ func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
 			msgs[i].GroupID, msgs[i].DedupID = events.Group(e), events.Key(e)
 		}
 	}
-	_, err := q.Send(ctx, msgs...)
-	return err
+	return q.send(msgs, nil)
 }
 
 // Consumer returns a worker of the queue (see transport/queue).
