@@ -46,7 +46,8 @@ type Queue interface {
 	// Receive waits up to wait for at most max messages and hides those it
 	// returns for visibility.
 	Receive(ctx context.Context, max int, wait, visibility time.Duration) ([]Delivery, error)
-	// Delete deletes handled messages.
+	// Delete deletes handled messages. It does not keep ds: the worker
+	// reuses the slice.
 	Delete(ctx context.Context, ds []Delivery) error
 	// ChangeVisibility hides d for timeout from now; 0 makes it visible at
 	// once.

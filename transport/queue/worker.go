@@ -458,6 +458,8 @@ func (r *run) deleter() {
 	// deleting keeps up with receiving (measured on LocalStack: one at a
 	// time halves the throughput of four receivers).
 	sem := make(chan struct{}, 2*r.w.o.Receivers)
+	// Deleted batches come back to be filled again (Delete keeps none).
+	free := make(chan []Delivery, cap(sem)+1)
 	var deleting sync.WaitGroup
 	defer deleting.Wait()
 	flush := func() {
@@ -465,7 +467,11 @@ func (r *run) deleter() {
 			return
 		}
 		ds := batch
-		batch = make([]Delivery, 0, 10)
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]Delivery, 0, 10)
+		}
 		sem <- struct{}{}
 		deleting.Go(func() {
 			defer func() { <-sem }()
@@ -473,6 +479,11 @@ func (r *run) deleter() {
 			defer cancel()
 			if err := r.w.q.Delete(ctx, ds); err != nil {
 				r.w.o.Log.Warn("deleting handled messages: they may be delivered again", "queue", r.w.transport, "error", err)
+			}
+			clear(ds)
+			select {
+			case free <- ds[:0]:
+			default:
 			}
 		})
 	}
