@@ -100,7 +100,7 @@ func (b *Bus) Rules() [][2]string {
 // delivered; each target queue gets its events in one send.
 func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 	// A batch for one target is the common case: its messages start on
-	// the stack (Send does not keep the slice); the other targets' are
+	// the stack (send keeps none of the slice); the other targets' are
 	// made as they come.
 	var firstTo *Queue
 	var firstBuf [10]Outgoing
