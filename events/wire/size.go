@@ -89,18 +89,15 @@ func isJSONMedia(contentType string) bool {
 	if contentType == "" {
 		return true
 	}
+	// strings.ToLower, not EqualFold: Unicode case folding differs from
+	// lowering for a few runes (İ, ſ), and the sdk lowers.
 	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.TrimSpace(mt)
-	for _, json := range jsonMedia {
-		if strings.EqualFold(mt, json) {
-			return true
-		}
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "application/json", "text/json", "application/cloudevents+json", "application/cloudevents-batch+json":
+		return true
 	}
 	return false
 }
-
-// jsonMedia are the media types the sdk writes as JSON.
-var jsonMedia = [...]string{"application/json", "text/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
 
 // CheckData checks that the data of an event whose content type is JSON is
 // valid JSON: the structured encoding writes such data as it is, and a

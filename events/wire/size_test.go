@@ -132,14 +132,15 @@ func TestCheckData(t *testing.T) {
 		t.Error("EncodeSQS wrote invalid JSON data")
 	}
 	// The sdk writes these media types as JSON, whatever their case, spaces
-	// and parameters; any other as a string.
-	for _, ct := range []string{"TEXT/JSON", " Application/CloudEvents+JSON ; charset=utf-8", "application/cloudevents-batch+json"} {
+	// and parameters; any other as a string. It lowers the type: İ lowers
+	// to i, ſ (which folds to s) stays itself.
+	for _, ct := range []string{"TEXT/JSON", " Application/CloudEvents+JSON ; charset=utf-8", "application/cloudevents-batch+json", "applİcation/json"} {
 		e.SetDataContentType(ct)
 		if err := wire.CheckData(e); err == nil {
 			t.Errorf("invalid JSON data as %q: no error", ct)
 		}
 	}
-	for _, ct := range []string{"text/plain", "application/jsonx", "application/problem+json"} {
+	for _, ct := range []string{"text/plain", "application/jsonx", "application/problem+json", "application/jſon"} {
 		e.SetDataContentType(ct)
 		if err := wire.CheckData(e); err != nil {
 			t.Errorf("data as %q: %v", ct, err)
