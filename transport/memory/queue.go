@@ -362,10 +362,15 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 	if visibility <= 0 {
 		visibility = q.visibility
 	}
-	now := q.now()
-	deadline := now.Add(wait)
-	for {
+	var deadline time.Time
+	for first := true; ; first = false {
 		q.mu.Lock()
+		// One clock read a look, under the lock: the visibility of what
+		// it takes counts from it.
+		now := q.now()
+		if first {
+			deadline = now.Add(wait)
+		}
 		next := q.expire(now)
 		var out []queue.Delivery
 		var redrive []*message
@@ -410,7 +415,7 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 		if len(out) > 0 {
 			return out, nil
 		}
-		if now = q.now(); !now.Before(deadline) {
+		if !now.Before(deadline) {
 			return nil, nil
 		}
 		wake := deadline
@@ -426,7 +431,6 @@ func (q *Queue) Receive(ctx context.Context, max int, wait, visibility time.Dura
 		case <-t.C:
 		}
 		t.Stop()
-		now = q.now()
 	}
 }
 
