@@ -17,8 +17,13 @@ func TestCopies(t *testing.T) {
 	orig.SetSource("test")
 	orig.SetType("t")
 	orig.SetExtension("tag", "a")
-	// Data of each size Copy keeps apart: beside the context (two sizes) and on its own.
-	for _, data := range []string{`{"n":1}`, `{"n":"` + strings.Repeat("x", 80) + `"}`, `{"n":"` + strings.Repeat("x", 200) + `"}`} {
+	// Data of each size Copy keeps apart, at the edges of its sizes: beside
+	// the context (up to 64 bytes, up to 128) and on its own.
+	var datas []string
+	for _, n := range []int{8, 64, 65, 128, 129, 208} {
+		datas = append(datas, `{"n":"`+strings.Repeat("x", n-8)+`"}`) // n bytes
+	}
+	for _, data := range datas {
 		if err := orig.SetData(event.ApplicationJSON, []byte(data)); err != nil {
 			t.Fatal(err)
 		}

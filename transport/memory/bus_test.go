@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,5 +70,69 @@ func TestBusRules(t *testing.T) {
 	matched, err := bus.Put(ctx, wire.Envelope{ID: "s", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now(), Detail: []byte("{}")}, "")
 	if err != nil || len(matched) != 1 || matched[0] != "everything" || len(bus.Rules()) != 1 {
 		t.Errorf("after RemoveRule: %v %v %v", matched, err, bus.Rules())
+	}
+}
+
+// A batch reaches each target in one send, in the batch's order: more
+// events than a first target's batch holds on the stack, a second and a
+// third target, a queue that two rules name (it gets each event twice, as
+// from EventBridge) and a FIFO queue (each event once, by its envelope's
+// id).
+func TestBusBatchToSeveralTargets(t *testing.T) {
+	ctx := context.Background()
+	first, second, fifo := NewQueue("first"), NewQueue("second"), NewQueue("fifo.fifo", WithFIFO())
+	bus := NewBus("default")
+	for name, target := range map[string]*Queue{"a": first, "b": second, "c": first, "d": fifo} {
+		if err := bus.PutRule(name, `{"source":["shop"]}`, target); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batch []event.Event
+	var want []string
+	for i := range 13 {
+		e := event.New()
+		e.SetID(fmt.Sprint(i))
+		e.SetSource("shop")
+		e.SetType("order.completed")
+		batch = append(batch, e)
+		want = append(want, e.ID())
+	}
+	if err := bus.Publish(ctx, batch...); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(q *Queue) []string {
+		var got []string
+		for {
+			ds, err := q.Receive(ctx, 10, 0, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) == 0 {
+				return got
+			}
+			for _, d := range ds {
+				e, err := Decode(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, e.ID())
+			}
+			if err := q.Delete(ctx, ds); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var twice []string
+	for _, id := range want {
+		twice = append(twice, id, id)
+	}
+	if got := ids(first); !slices.Equal(got, twice) {
+		t.Errorf("the queue of two rules got %v, want %v", got, twice)
+	}
+	if got := ids(second); !slices.Equal(got, want) {
+		t.Errorf("the second target got %v, want %v", got, want)
+	}
+	if got := ids(fifo); !slices.Equal(got, want) {
+		t.Errorf("the FIFO target got %v, want %v", got, want)
 	}
 }
