@@ -169,14 +169,22 @@ func (b *Bus) Publish(ctx context.Context, evs ...event.Event) error {
 	}
 	// Nothing is sent before every event is checked.
 	if firstTo != nil {
-		if err := firstTo.send(first, nil); err != nil {
-			return fmt.Errorf("bus %s to queue %s: %w", b.name, firstTo.Name(), err)
+		if err := b.sendTo(firstTo, first); err != nil {
+			return err
 		}
 	}
 	for _, s := range others {
-		if err := s.to.send(s.msgs, nil); err != nil {
-			return fmt.Errorf("bus %s to queue %s: %w", b.name, s.to.Name(), err)
+		if err := b.sendTo(s.to, s.msgs); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// sendTo sends messages to a target queue, an error naming both.
+func (b *Bus) sendTo(q *Queue, msgs []Outgoing) error {
+	if err := q.send(msgs, nil); err != nil {
+		return fmt.Errorf("bus %s to queue %s: %w", b.name, q.Name(), err)
 	}
 	return nil
 }
@@ -222,12 +230,12 @@ func (b *Bus) Put(ctx context.Context, env wire.Envelope, group string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	return b.deliver(ctx, flat, Outgoing{Body: string(body), GroupID: group, DedupID: env.ID})
+	return b.deliver(flat, Outgoing{Body: string(body), GroupID: group, DedupID: env.ID})
 }
 
 // deliver sends a message to the targets of the rules the flattened
 // envelope matches.
-func (b *Bus) deliver(ctx context.Context, flat *pattern.Event, m Outgoing) ([]string, error) {
+func (b *Bus) deliver(flat *pattern.Event, m Outgoing) ([]string, error) {
 	b.mu.RLock()
 	matched := b.matcher.MatchEvent(flat)
 	var targets []*Queue
@@ -236,8 +244,8 @@ func (b *Bus) deliver(ctx context.Context, flat *pattern.Event, m Outgoing) ([]s
 	}
 	b.mu.RUnlock()
 	for _, q := range targets {
-		if _, err := q.Send(ctx, m); err != nil {
-			return matched, fmt.Errorf("bus %s to queue %s: %w", b.name, q.Name(), err)
+		if err := b.sendTo(q, []Outgoing{m}); err != nil {
+			return matched, err
 		}
 	}
 	return matched, nil

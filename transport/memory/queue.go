@@ -675,11 +675,12 @@ func (q *Queue) Publish(ctx context.Context, evs ...event.Event) error {
 	// A batch of up to 10 (SQS's) has its messages on the stack: send
 	// keeps none.
 	var buf [10]Outgoing
-	msgs := buf[:0]
-	if len(evs) > len(buf) {
-		msgs = make([]Outgoing, 0, len(evs))
+	var msgs []Outgoing
+	if len(evs) <= len(buf) {
+		msgs = buf[:len(evs)]
+	} else {
+		msgs = make([]Outgoing, len(evs))
 	}
-	msgs = msgs[:len(evs)]
 	copies := make([]event.Event, len(evs))
 	for i, e := range evs {
 		if err := wire.CheckData(e); err != nil {
